@@ -1,0 +1,32 @@
+#include "base/rand.h"
+
+#include "base/mem.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <sys/random.h>
+
+void dg_random_bytes(void *p, size_t n)
+{
+    unsigned char *q = p;
+    while (n > 0) {
+        ssize_t r = getrandom(q, n, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            dg_fatal("getrandom failed");
+        }
+        q += r;
+        n -= (size_t) r;
+    }
+}
+
+void dg_uuid4(char out[DG_UUID_LEN])
+{
+    unsigned char b[16];
+    dg_random_bytes(b, sizeof b);
+    b[6] = (unsigned char) ((b[6] & 0x0F) | 0x40);
+    b[8] = (unsigned char) ((b[8] & 0x3F) | 0x80);
+    snprintf(out, DG_UUID_LEN, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}

@@ -1,0 +1,13 @@
+/* Randomness from the kernel (getrandom), for ids, boundaries and keys. */
+#ifndef DG_RAND_H
+#define DG_RAND_H
+
+#include <stddef.h>
+
+/* Fills p with n random bytes; aborts if the kernel cannot provide them. */
+void dg_random_bytes(void *p, size_t n);
+/* A random (version 4) UUID in lower-case 8-4-4-4-12 form. */
+#define DG_UUID_LEN 37
+void dg_uuid4(char out[DG_UUID_LEN]);
+
+#endif

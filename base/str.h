@@ -1,0 +1,45 @@
+/* String slices: pointer + length, NUL-terminated only at library boundaries
+ * (ngx_str_t, h2o_iovec_t). A slice never owns its bytes. */
+#ifndef DG_STR_H
+#define DG_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct dg_str {
+    const char *p;
+    size_t n;
+} dg_str;
+
+#define DG_STR(lit) ((dg_str){(lit), sizeof(lit) - 1})
+
+static inline dg_str dg_str_c(const char *s)
+{
+    return (dg_str){s, s ? strlen(s) : 0};
+}
+
+static inline bool dg_str_eq(dg_str a, dg_str b)
+{
+    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+
+static inline bool dg_str_ieq(dg_str a, dg_str b)
+{
+    return a.n == b.n && (a.n == 0 || strncasecmp(a.p, b.p, a.n) == 0);
+}
+
+static inline bool dg_str_istarts(dg_str s, dg_str prefix)
+{
+    return s.n >= prefix.n && strncasecmp(s.p, prefix.p, prefix.n) == 0;
+}
+
+/* Removes leading and trailing spaces, tabs, CR and LF. */
+dg_str dg_str_trim(dg_str s);
+
+/* Splits s at the first `sep`: head gets what precedes it, the return value what
+ * follows. Without a separator the head is all of s and the rest is {NULL, 0}. */
+dg_str dg_str_cut(dg_str s, char sep, dg_str *head);
+
+#endif

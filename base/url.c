@@ -1,0 +1,74 @@
+#include "base/url.h"
+
+#include <string.h>
+
+static int unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+dg_err dg_url_encode(dg_buf *out, const char *s, size_t n, const char *keep)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) s[i];
+        dg_err rc;
+        if (unreserved(c) || (keep && c && strchr(keep, c))) {
+            rc = dg_buf_addc(out, (char) c);
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            rc = dg_buf_add(out, e, 3);
+        }
+        if (rc)
+            return rc;
+    }
+    return DG_OK;
+}
+
+char *dg_url_encode_a(dg_arena *a, const char *s, size_t n, const char *keep)
+{
+    dg_buf b;
+    dg_buf_init(&b, (size_t) -1 / 4);
+    dg_url_encode(&b, s, n, keep);
+    char *r = dg_arena_strndup(a, dg_buf_str(&b), b.len);
+    dg_buf_free(&b);
+    return r;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+dg_err dg_url_decode(dg_arena *a, const char *s, size_t n, int plus_space, char **out, size_t *outlen)
+{
+    char *r = dg_arena_alloc(a, n + 1);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%') {
+            if (i + 2 >= n)
+                return DG_EINVAL;
+            int h = hexval(s[i + 1]);
+            int l = hexval(s[i + 2]);
+            if (h < 0 || l < 0)
+                return DG_EINVAL;
+            r[w++] = (char) (h * 16 + l);
+            i += 2;
+        } else if (plus_space && s[i] == '+') {
+            r[w++] = ' ';
+        } else {
+            r[w++] = s[i];
+        }
+    }
+    r[w] = '\0';
+    *out = r;
+    *outlen = w;
+    return DG_OK;
+}

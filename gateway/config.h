@@ -1,0 +1,29 @@
+/* Configuration: parsed once, from flags then environment then defaults, into
+ * an immutable struct that modules receive their part of. The option table in
+ * config.c is the single source of the flags, their environment variables and
+ * the --help text. */
+#ifndef GW_CONFIG_H
+#define GW_CONFIG_H
+
+#include <stdio.h>
+
+struct gw_config {
+    const char *listen;            /* address to bind, default 127.0.0.1 */
+    long port;                     /* default 7071, the Functions host's local port */
+    const char *connection_string; /* secret-bearing: never log it */
+    const char *log_level;
+    long threads;            /* libmicrohttpd worker threads */
+    long connection_limit;   /* concurrent connections */
+    long connection_timeout; /* idle seconds before a connection is closed */
+    long storage_timeout_ms; /* deadline of one storage call, retries included */
+};
+
+enum gw_config_result { GW_CONFIG_OK, GW_CONFIG_EXIT, GW_CONFIG_ERROR };
+
+/* Fills *out. GW_CONFIG_EXIT after --help or --version (printed to `out_stream`),
+ * GW_CONFIG_ERROR with a message on `err_stream`. Strings point into argv or the
+ * environment, which outlive the process's use of them. */
+enum gw_config_result gw_config_load(int argc, char **argv, struct gw_config *out, FILE *out_stream,
+                                     FILE *err_stream);
+
+#endif

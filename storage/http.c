@@ -1,0 +1,555 @@
+/* The only file that touches libcurl: the handle pool, signing each attempt,
+ * the retry loop and the classification of answers. */
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "base/url.h"
+#include "storage/internal.h"
+#include "storage/xml.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define HEADERS_MAX (64 * 1024) /* all response headers of one answer */
+#define URL_MAX     (16 * 1024)
+
+struct az_client {
+    az_account acct;
+    struct az_client_opts o;
+    const char *base_path[AZ_SERVICES]; /* the endpoint's own path, "" or "/devstoreaccount1" */
+    CURLSH *share;
+    pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
+    pthread_mutex_t pool_lock;
+    CURL **idle;
+    int nidle;
+    _Atomic uint64_t requests, connections, retries;
+};
+
+static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init_once(void)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        dg_fatal("curl_global_init failed");
+}
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *user)
+{
+    (void) h;
+    (void) access;
+    az_client *c = user;
+    pthread_mutex_lock(&c->share_lock[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *user)
+{
+    (void) h;
+    az_client *c = user;
+    pthread_mutex_unlock(&c->share_lock[data]);
+}
+
+az_client *az_client_create(const az_account *acct, const struct az_client_opts *opts)
+{
+    pthread_once(&g_curl_once, curl_init_once);
+    az_client *c = dg_xcalloc(1, sizeof *c);
+    az_account_copy(&c->acct, acct);
+    if (opts)
+        c->o = *opts;
+    if (c->o.connect_timeout_ms <= 0)
+        c->o.connect_timeout_ms = 5000;
+    if (c->o.call_timeout_ms <= 0)
+        c->o.call_timeout_ms = 30000;
+    if (c->o.max_attempts <= 0)
+        c->o.max_attempts = 5;
+    if (c->o.backoff_base_ms <= 0)
+        c->o.backoff_base_ms = 100;
+    if (c->o.backoff_max_ms <= 0)
+        c->o.backoff_max_ms = 4000;
+    if (c->o.max_response == 0)
+        c->o.max_response = 64u << 20;
+    if (c->o.max_idle_handles <= 0)
+        c->o.max_idle_handles = 64;
+    c->o.api_version = c->o.api_version ? dg_xstrdup(c->o.api_version) : NULL;
+    for (int i = 0; i < AZ_SERVICES; i++) {
+        const char *ep = c->acct.endpoint[i];
+        const char *p = ep ? strchr(strstr(ep, "://") + 3, '/') : NULL;
+        c->base_path[i] = p ? p : "";
+    }
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&c->share_lock[i], NULL);
+    pthread_mutex_init(&c->pool_lock, NULL);
+    c->idle = dg_xcalloc((size_t) c->o.max_idle_handles, sizeof *c->idle);
+    c->share = curl_share_init();
+    curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    return c;
+}
+
+void az_client_destroy(az_client *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->nidle; i++)
+        curl_easy_cleanup(c->idle[i]);
+    free(c->idle);
+    curl_share_cleanup(c->share);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_destroy(&c->share_lock[i]);
+    pthread_mutex_destroy(&c->pool_lock);
+    free((char *) c->o.api_version);
+    az_account_free(&c->acct);
+    free(c);
+}
+
+void az_client_stats(az_client *c, struct az_stats *out)
+{
+    out->requests = atomic_load(&c->requests);
+    out->connections = atomic_load(&c->connections);
+    out->retries = atomic_load(&c->retries);
+}
+
+const az_account *az_client_account(const az_client *c)
+{
+    return &c->acct;
+}
+
+static CURL *handle_get(az_client *c)
+{
+    CURL *h = NULL;
+    pthread_mutex_lock(&c->pool_lock);
+    if (c->nidle > 0)
+        h = c->idle[--c->nidle];
+    pthread_mutex_unlock(&c->pool_lock);
+    if (!h) {
+        h = curl_easy_init();
+        if (!h)
+            dg_fatal("curl_easy_init failed");
+    }
+    return h;
+}
+
+static void handle_put(az_client *c, CURL *h)
+{
+    pthread_mutex_lock(&c->pool_lock);
+    if (c->nidle < c->o.max_idle_handles) {
+        c->idle[c->nidle++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&c->pool_lock);
+    if (h)
+        curl_easy_cleanup(h);
+}
+
+/* ---- answers ---- */
+
+struct sink {
+    struct az_response *resp;
+    dg_arena *a;
+    size_t header_bytes;
+    int too_big;
+    struct az_kv *hv;
+    size_t hcap;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *user)
+{
+    struct sink *s = user;
+    size_t k = size * n;
+    if (dg_buf_add(&s->resp->body, p, k)) {
+        s->too_big = 1;
+        return 0;
+    }
+    return k;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *user)
+{
+    struct sink *s = user;
+    size_t k = size * n;
+    s->header_bytes += k;
+    if (s->header_bytes > HEADERS_MAX) {
+        s->too_big = 1;
+        return 0;
+    }
+    if (k >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+        s->resp->nheaders = 0; /* a new header block (after 100 Continue) */
+        return k;
+    }
+    const char *colon = memchr(p, ':', k);
+    if (!colon)
+        return k;
+    dg_str name = dg_str_trim((dg_str){p, (size_t) (colon - p)});
+    dg_str value = dg_str_trim((dg_str){colon + 1, k - (size_t) (colon + 1 - p)});
+    if (s->resp->nheaders == s->hcap) {
+        size_t ncap = s->hcap ? s->hcap * 2 : 16;
+        struct az_kv *nv = dg_arena_alloc(s->a, ncap * sizeof *nv);
+        if (s->hcap)
+            memcpy(nv, s->hv, s->hcap * sizeof *nv);
+        s->hv = nv;
+        s->hcap = ncap;
+        s->resp->headers = nv;
+    }
+    s->hv[s->resp->nheaders].name = dg_arena_strndup(s->a, name.p, name.n);
+    s->hv[s->resp->nheaders].value = dg_arena_strndup(s->a, value.p, value.n);
+    s->resp->nheaders++;
+    return k;
+}
+
+const char *az_response_header(const struct az_response *resp, const char *name)
+{
+    for (size_t i = 0; i < resp->nheaders; i++)
+        if (strcasecmp(resp->headers[i].name, name) == 0)
+            return resp->headers[i].value;
+    return NULL;
+}
+
+void az_response_free(struct az_response *resp)
+{
+    dg_buf_free(&resp->body);
+    resp->headers = NULL;
+    resp->nheaders = 0;
+}
+
+dg_err az_map_status(long status, const char *code)
+{
+    if (status >= 200 && status < 300)
+        return DG_OK;
+    switch (status) {
+    case 401:
+    case 403:
+        return DG_EAUTH;
+    case 404:
+        return DG_ENOTFOUND;
+    case 409:
+        return DG_ECONFLICT;
+    case 412:
+        return DG_EPRECOND;
+    case 408:
+        return DG_ETIMEOUT;
+    case 413:
+        return DG_ETOOBIG;
+    case 429:
+        return DG_ETHROTTLED;
+    case 503:
+        return code && strcmp(code, "ServerBusy") == 0 ? DG_ETHROTTLED : DG_EUNAVAIL;
+    default:
+        break;
+    }
+    if (status >= 500)
+        return DG_EUNAVAIL;
+    return DG_ESTORAGE;
+}
+
+static void copy_trunc(char *dst, size_t cap, const char *src)
+{
+    size_t n = 0;
+    if (src)
+        while (src[n] && src[n] != '\n' && src[n] != '\r' && n + 1 < cap)
+            n++;
+    if (src && n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* Fills x->st.code/message from the header and the JSON or XML error body. */
+static void read_error(az_ctx *x, const struct az_response *resp)
+{
+    const char *hc = az_response_header(resp, "x-ms-error-code");
+    copy_trunc(x->st.code, sizeof x->st.code, hc);
+    if (resp->body.len == 0)
+        return;
+    const char *b = dg_buf_str(&resp->body);
+    if (b[0] == '{') {
+        cJSON *j = cJSON_ParseWithLength(b, resp->body.len);
+        cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "odata.error");
+        if (!e)
+            e = cJSON_GetObjectItemCaseSensitive(j, "error");
+        cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
+        cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
+        if (cJSON_IsObject(msg))
+            msg = cJSON_GetObjectItemCaseSensitive(msg, "value");
+        if (!x->st.code[0] && cJSON_IsString(code))
+            copy_trunc(x->st.code, sizeof x->st.code, code->valuestring);
+        if (cJSON_IsString(msg))
+            copy_trunc(x->st.message, sizeof x->st.message, msg->valuestring);
+        cJSON_Delete(j);
+        return;
+    }
+    if (b[0] == '<' || (b[0] == '\xef' && resp->body.len > 3)) {
+        xmlDocPtr doc = az_xml_parse(x->arena, b, resp->body.len);
+        xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+        if (!x->st.code[0])
+            copy_trunc(x->st.code, sizeof x->st.code, az_xml_child_text(x->arena, root, "Code"));
+        copy_trunc(x->st.message, sizeof x->st.message, az_xml_child_text(x->arena, root, "Message"));
+    }
+}
+
+/* ---- requests ---- */
+
+static unsigned rand_u32(void)
+{
+    static _Thread_local uint64_t s;
+    if (!s) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        s = ((uint64_t) ts.tv_nsec << 20) ^ (uint64_t) (uintptr_t) &s ^ (uint64_t) ts.tv_sec;
+        s |= 1;
+    }
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return (unsigned) (s >> 16);
+}
+
+static void sleep_ms(long ms)
+{
+    if (ms <= 0)
+        return;
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+        ;
+}
+
+static char *build_url(dg_arena *a, az_client *c, const struct az_request *r)
+{
+    dg_buf u;
+    dg_buf_init(&u, URL_MAX);
+    dg_buf_adds(&u, c->acct.endpoint[r->svc]);
+    dg_buf_adds(&u, r->path);
+    char sep = '?';
+    for (size_t i = 0; i < r->nquery; i++) {
+        dg_buf_addc(&u, sep);
+        sep = '&';
+        dg_url_encode(&u, r->query[i].name, strlen(r->query[i].name), "$");
+        dg_buf_addc(&u, '=');
+        dg_url_encode(&u, r->query[i].value, strlen(r->query[i].value), NULL);
+    }
+    if (c->acct.sas) {
+        dg_buf_addc(&u, sep);
+        dg_buf_adds(&u, c->acct.sas);
+    }
+    char *s = u.len >= URL_MAX ? NULL : dg_arena_strndup(a, dg_buf_str(&u), u.len);
+    dg_buf_free(&u);
+    return s;
+}
+
+/* Builds the header list of one attempt, signed with a fresh date. */
+static struct curl_slist *build_headers(dg_arena *a, az_client *c, const struct az_request *r)
+{
+    char date[DG_RFC1123_LEN];
+    dg_rfc1123_format(dg_now_ticks(), date);
+    const char *version = c->o.api_version;
+    if (!version)
+        version = r->svc == AZ_TABLE ? "2019-02-02" : "2021-08-06";
+
+    struct az_kv all[AZ_MAX_HEADERS + 8];
+    size_t n = 0;
+    all[n++] = (struct az_kv){"x-ms-date", date};
+    all[n++] = (struct az_kv){"x-ms-version", version};
+    if (r->table_json) {
+        all[n++] = (struct az_kv){"Accept", "application/json;odata=minimalmetadata"};
+        all[n++] = (struct az_kv){"DataServiceVersion", "3.0;NetFx"};
+        all[n++] = (struct az_kv){"MaxDataServiceVersion", "3.0;NetFx"};
+    }
+    for (size_t i = 0; i < r->nhdr; i++)
+        all[n++] = r->hdr[i];
+    const char *len = dg_arena_printf(a, "%zu", r->body_len);
+    int sends_body = r->body != NULL;
+
+    struct curl_slist *list = NULL;
+    for (size_t i = 0; i < n; i++) {
+        char *line = dg_arena_printf(a, "%s: %s", all[i].name, all[i].value);
+        list = curl_slist_append(list, line);
+    }
+    list = curl_slist_append(list, "Expect:"); /* no 100-continue round trip */
+    const char *ct = NULL;
+    for (size_t i = 0; i < r->nhdr; i++)
+        if (strcasecmp(r->hdr[i].name, "Content-Type") == 0)
+            ct = r->hdr[i].value;
+    if (!ct) /* curl would otherwise add a form Content-Type we did not sign */
+        list = curl_slist_append(list, "Content-Type:");
+
+    if (c->acct.keylen && !c->acct.sas) {
+        const char *fullpath = dg_arena_printf(a, "%s%s", c->base_path[r->svc], r->path);
+        char *sts;
+        if (r->svc == AZ_TABLE) {
+            sts = az_sts_table(a, r->method, NULL, ct, date,
+                               az_canon_table(a, c->acct.name, fullpath, r->query, r->nquery));
+        } else {
+            all[n++] = (struct az_kv){"Content-Length", sends_body ? len : "0"};
+            sts = az_sts_blobqueue(a, r->method, all, n,
+                                   az_canon_blobqueue(a, c->acct.name, fullpath, r->query, r->nquery));
+        }
+        char *sig = az_sign(a, c->acct.key, c->acct.keylen, sts);
+        list =
+            curl_slist_append(list, dg_arena_printf(a, "Authorization: SharedKey %s:%s", c->acct.name, sig));
+    }
+    return list;
+}
+
+static void free_slist(void *p)
+{
+    curl_slist_free_all(p);
+}
+
+static int retryable_status(long s)
+{
+    return s == 408 || s == 429 || s == 500 || s == 503;
+}
+
+static int retryable_curl(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+dg_err az_call(az_client *c, az_ctx *x, const struct az_request *r, struct az_response *resp)
+{
+    dg_arena *a = x->arena;
+    memset(resp, 0, sizeof *resp);
+    dg_buf_init(&resp->body, c->o.max_response);
+    x->st.http = 0;
+    x->st.code[0] = x->st.message[0] = '\0';
+    x->st.attempts = 0;
+    if (!c->acct.endpoint[r->svc]) {
+        copy_trunc(x->st.message, sizeof x->st.message,
+                   "the connection string names no endpoint for this service");
+        return DG_EINVAL;
+    }
+    int64_t deadline = x->deadline_ms ? x->deadline_ms : dg_mono_ms() + c->o.call_timeout_ms;
+    char *url = build_url(a, c, r);
+    if (!url)
+        return DG_ETOOBIG;
+
+    dg_err rc = DG_ETIMEOUT;
+    CURL *h = handle_get(c);
+    for (int attempt = 0; attempt < c->o.max_attempts; attempt++) {
+        int64_t left = deadline - dg_mono_ms();
+        if (left <= 0) {
+            if (attempt == 0)
+                rc = DG_ETIMEOUT;
+            break;
+        }
+        if (attempt > 0)
+            atomic_fetch_add(&c->retries, 1);
+        atomic_fetch_add(&c->requests, 1);
+        x->st.attempts++;
+        dg_buf_reset(&resp->body);
+        resp->nheaders = 0;
+        struct sink s = {.resp = resp, .a = a};
+        struct curl_slist *hl = build_headers(a, c, r);
+        dg_arena_defer(a, free_slist, hl);
+
+        curl_easy_reset(h);
+        curl_easy_setopt(h, CURLOPT_SHARE, c->share);
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+        curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) left);
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                         (long) (left < c->o.connect_timeout_ms ? left : c->o.connect_timeout_ms));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, &s);
+        if (strcmp(r->method, "GET") == 0) {
+            curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        } else if (strcmp(r->method, "HEAD") == 0) {
+            curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+        } else {
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
+            if (r->body || strcmp(r->method, "DELETE") != 0) {
+                curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body ? r->body : "");
+                curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) r->body_len);
+            }
+        }
+
+        int64_t t0 = dg_mono_ms();
+        CURLcode cc = curl_easy_perform(h);
+        long nconn = 0;
+        curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nconn);
+        atomic_fetch_add(&c->connections, (uint64_t) nconn);
+        long status = 0;
+        if (cc == CURLE_OK)
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        resp->status = status;
+        x->st.http = status;
+
+        if (cc != CURLE_OK) {
+            if (s.too_big) {
+                copy_trunc(x->st.message, sizeof x->st.message, "the answer exceeds the response cap");
+                rc = DG_ETOOBIG;
+                break;
+            }
+            copy_trunc(x->st.message, sizeof x->st.message, curl_easy_strerror(cc));
+            rc = cc == CURLE_OPERATION_TIMEDOUT ? DG_ETIMEOUT : DG_EUNAVAIL;
+            DG_WARN(x->reqid, "storage %s %s: %s (attempt %d, %lld ms)", r->method, dg_redact(a, url),
+                    curl_easy_strerror(cc), attempt + 1, (long long) (dg_mono_ms() - t0));
+            if (!retryable_curl(cc))
+                break;
+        } else {
+            DG_DEBUG(x->reqid, "storage %s %s -> %ld (%lld ms)", r->method, dg_redact(a, url), status,
+                     (long long) (dg_mono_ms() - t0));
+            if (status >= 200 && status < 300) {
+                rc = DG_OK;
+                break;
+            }
+            read_error(x, resp);
+            rc = az_map_status(status, x->st.code);
+            if (!retryable_status(status))
+                break;
+            DG_WARN(x->reqid, "storage %s %s -> %ld %s (attempt %d)", r->method, dg_redact(a, url), status,
+                    x->st.code, attempt + 1);
+        }
+        if (attempt + 1 >= c->o.max_attempts)
+            break;
+        /* Exponential back-off with jitter: half the step fixed, half random. */
+        long step = c->o.backoff_base_ms << (attempt < 16 ? attempt : 16);
+        if (step > c->o.backoff_max_ms || step <= 0)
+            step = c->o.backoff_max_ms;
+        long wait = step / 2 + (long) (rand_u32() % (unsigned) (step / 2 + 1));
+        const char *ra = az_response_header(resp, "Retry-After");
+        if (ra && (status == 429 || status == 503)) {
+            long secs = strtol(ra, NULL, 10);
+            if (secs > 0 && secs * 1000 > wait)
+                wait = secs * 1000;
+        }
+        left = deadline - dg_mono_ms();
+        if (wait >= left)
+            break; /* no time for another try: report what we have */
+        sleep_ms(wait);
+    }
+    handle_put(c, h);
+    return rc;
+}
+
+char *az_path_segment(dg_arena *a, const char *s)
+{
+    return dg_url_encode_a(a, s, strlen(s), NULL);
+}

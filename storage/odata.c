@@ -1,0 +1,237 @@
+#include "storage/odata.h"
+
+#include "storage/entity.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define FILTER_MAX (32 * 1024) /* the service's own limit on a URL is far lower */
+
+dg_err az_odata_quote(dg_buf *out, const char *v, size_t n)
+{
+    dg_err rc = dg_buf_addc(out, '\'');
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = v[i] == '\'' ? dg_buf_add(out, "''", 2) : dg_buf_addc(out, v[i]);
+    return rc ? rc : dg_buf_addc(out, '\'');
+}
+
+void az_filter_init(az_filter *f)
+{
+    dg_buf_init(&f->b, FILTER_MAX);
+    f->err = DG_OK;
+    f->need_op = false;
+}
+
+void az_filter_free(az_filter *f)
+{
+    dg_buf_free(&f->b);
+}
+
+const char *az_filter_str(const az_filter *f)
+{
+    return f->err ? NULL : dg_buf_str(&f->b);
+}
+
+static void put(az_filter *f, const char *s)
+{
+    if (!f->err)
+        f->err = dg_buf_adds(&f->b, s);
+}
+
+static int begin_term(az_filter *f, const char *prop, enum az_cmp op)
+{
+    static const char *const ops[] = {" eq ", " ne ", " gt ", " ge ", " lt ", " le "};
+    if (f->err)
+        return 0;
+    if (f->need_op || !az_prop_name_ok(prop) || (unsigned) op > AZ_LE) {
+        f->err = DG_EINVAL;
+        return 0;
+    }
+    put(f, prop);
+    put(f, ops[op]);
+    f->need_op = true;
+    return !f->err;
+}
+
+void az_filter_cmp_str(az_filter *f, const char *prop, enum az_cmp op, const char *v)
+{
+    if (begin_term(f, prop, op))
+        f->err = az_odata_quote(&f->b, v, strlen(v));
+}
+
+void az_filter_cmp_guid(az_filter *f, const char *prop, enum az_cmp op, const char *v)
+{
+    for (const char *p = v; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F') || *p == '-'))
+            f->err = f->err ? f->err : DG_EINVAL;
+    if (begin_term(f, prop, op)) {
+        put(f, "guid");
+        f->err = f->err ? f->err : az_odata_quote(&f->b, v, strlen(v));
+    }
+}
+
+void az_filter_cmp_i32(az_filter *f, const char *prop, enum az_cmp op, int32_t v)
+{
+    char n[16];
+    snprintf(n, sizeof n, "%" PRId32, v);
+    if (begin_term(f, prop, op))
+        put(f, n);
+}
+
+void az_filter_cmp_i64(az_filter *f, const char *prop, enum az_cmp op, int64_t v)
+{
+    char n[32];
+    snprintf(n, sizeof n, "%" PRId64 "L", v);
+    if (begin_term(f, prop, op))
+        put(f, n);
+}
+
+void az_filter_cmp_bool(az_filter *f, const char *prop, enum az_cmp op, bool v)
+{
+    if (begin_term(f, prop, op))
+        put(f, v ? "true" : "false");
+}
+
+void az_filter_cmp_datetime(az_filter *f, const char *prop, enum az_cmp op, dg_ticks v)
+{
+    char iso[DG_ISO_LEN], lit[DG_ISO_LEN + 16];
+    dg_iso_format(v, iso);
+    snprintf(lit, sizeof lit, "datetime'%s'", iso);
+    if (begin_term(f, prop, op))
+        put(f, lit);
+}
+
+void az_filter_cmp_double(az_filter *f, const char *prop, enum az_cmp op, double v)
+{
+    char n[40];
+    if (!isfinite(v)) {
+        f->err = f->err ? f->err : DG_EINVAL;
+        return;
+    }
+    snprintf(n, sizeof n, "%.17g", v);
+    if (!strpbrk(n, ".eE"))
+        strncat(n, ".0", sizeof n - strlen(n) - 1);
+    if (begin_term(f, prop, op))
+        put(f, n);
+}
+
+static void join(az_filter *f, const char *word)
+{
+    if (f->err)
+        return;
+    if (!f->need_op) {
+        f->err = DG_EINVAL;
+        return;
+    }
+    put(f, word);
+    f->need_op = false;
+}
+
+void az_filter_and(az_filter *f)
+{
+    join(f, " and ");
+}
+
+void az_filter_or(az_filter *f)
+{
+    join(f, " or ");
+}
+
+void az_filter_not(az_filter *f)
+{
+    if (f->need_op)
+        f->err = f->err ? f->err : DG_EINVAL;
+    put(f, "not ");
+}
+
+void az_filter_open(az_filter *f)
+{
+    if (f->need_op)
+        f->err = f->err ? f->err : DG_EINVAL;
+    put(f, "(");
+}
+
+void az_filter_close(az_filter *f)
+{
+    if (!f->need_op)
+        f->err = f->err ? f->err : DG_EINVAL;
+    put(f, ")");
+}
+
+/* Decodes the last UTF-8 code point of s[0..n) and re-encodes code point + 1 in
+ * its place (as DurableTask increments the last UTF-16 unit). Returns the new
+ * length, 0 when there is no successor. */
+static size_t bump_last(char *s, size_t n, size_t cap)
+{
+    size_t st = n - 1;
+    while (st > 0 && ((unsigned char) s[st] & 0xC0) == 0x80)
+        st--;
+    const unsigned char *u = (const unsigned char *) s + st;
+    size_t len = n - st;
+    uint32_t cp;
+    if (u[0] < 0x80 && len == 1)
+        cp = u[0];
+    else if ((u[0] & 0xE0) == 0xC0 && len == 2)
+        cp = (uint32_t) (u[0] & 0x1F) << 6 | (u[1] & 0x3F);
+    else if ((u[0] & 0xF0) == 0xE0 && len == 3)
+        cp = (uint32_t) (u[0] & 0x0F) << 12 | (uint32_t) (u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+    else if ((u[0] & 0xF8) == 0xF0 && len == 4)
+        cp = (uint32_t) (u[0] & 0x07) << 18 | (uint32_t) (u[1] & 0x3F) << 12 | (uint32_t) (u[2] & 0x3F) << 6 |
+             (u[3] & 0x3F);
+    else
+        return 0; /* not UTF-8 */
+    cp++;
+    if (cp == 0xD800)
+        cp = 0xE000;
+    if (cp > 0x10FFFF)
+        return 0;
+    unsigned char enc[4];
+    size_t el;
+    if (cp < 0x80) {
+        enc[0] = (unsigned char) cp;
+        el = 1;
+    } else if (cp < 0x800) {
+        enc[0] = (unsigned char) (0xC0 | cp >> 6);
+        enc[1] = (unsigned char) (0x80 | (cp & 0x3F));
+        el = 2;
+    } else if (cp < 0x10000) {
+        enc[0] = (unsigned char) (0xE0 | cp >> 12);
+        enc[1] = (unsigned char) (0x80 | ((cp >> 6) & 0x3F));
+        enc[2] = (unsigned char) (0x80 | (cp & 0x3F));
+        el = 3;
+    } else {
+        enc[0] = (unsigned char) (0xF0 | cp >> 18);
+        enc[1] = (unsigned char) (0x80 | ((cp >> 12) & 0x3F));
+        enc[2] = (unsigned char) (0x80 | ((cp >> 6) & 0x3F));
+        enc[3] = (unsigned char) (0x80 | (cp & 0x3F));
+        el = 4;
+    }
+    if (st + el + 1 > cap)
+        return 0;
+    memcpy(s + st, enc, el);
+    s[st + el] = '\0';
+    return st + el;
+}
+
+void az_filter_prefix(az_filter *f, const char *prop, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (n == 0)
+        return;
+    char upper[1024];
+    if (n + 4 >= sizeof upper) {
+        f->err = f->err ? f->err : DG_ETOOBIG;
+        return;
+    }
+    memcpy(upper, prefix, n + 1);
+    size_t k = bump_last(upper, n, sizeof upper);
+    az_filter_open(f);
+    az_filter_cmp_str(f, prop, AZ_GE, prefix);
+    if (k > 0) {
+        az_filter_and(f);
+        az_filter_cmp_str(f, prop, AZ_LT, upper);
+    }
+    az_filter_close(f);
+}

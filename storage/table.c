@@ -1,0 +1,428 @@
+#include "storage/table.h"
+
+#include "base/rand.h"
+#include "base/url.h"
+#include "storage/internal.h"
+#include "storage/odata.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define BODY_MAX  (4u << 20) /* the service's own limit on an entity or a batch body */
+#define BATCH_MAX (4u << 20)
+
+bool az_table_name_ok(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n < 3 || n > 63 || !((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z')))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = name[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')))
+            return false;
+    }
+    return true;
+}
+
+static void invalid(az_ctx *x, const char *why)
+{
+    x->st.http = 0;
+    x->st.attempts = 0;
+    x->st.code[0] = '\0';
+    snprintf(x->st.message, sizeof x->st.message, "%s", why);
+}
+
+static struct az_request table_req(const char *method, const char *path)
+{
+    struct az_request r = {.svc = AZ_TABLE, .method = method, .path = path, .table_json = true};
+    return r;
+}
+
+/* "tbl(PartitionKey='pk',RowKey='rk')", keys OData-quoted, then percent-encoded. */
+static char *entity_path(dg_arena *a, const char *table, const char *pk, const char *rk)
+{
+    dg_buf q, u;
+    dg_buf_init(&q, BODY_MAX);
+    dg_buf_init(&u, BODY_MAX);
+    dg_buf_addf(&u, "/%s(PartitionKey=", table);
+    az_odata_quote(&q, pk, strlen(pk));
+    dg_url_encode(&u, q.d, q.len, "'");
+    dg_buf_adds(&u, ",RowKey=");
+    dg_buf_reset(&q);
+    az_odata_quote(&q, rk, strlen(rk));
+    dg_url_encode(&u, q.d, q.len, "'");
+    dg_buf_addc(&u, ')');
+    char *r = dg_arena_strndup(a, dg_buf_str(&u), u.len);
+    dg_buf_free(&q);
+    dg_buf_free(&u);
+    return r;
+}
+
+dg_err az_table_create(az_client *c, az_ctx *x, const char *table)
+{
+    if (!az_table_name_ok(table)) {
+        invalid(x, "invalid table name");
+        return DG_EINVAL;
+    }
+    struct az_request r = table_req("POST", "/Tables");
+    char *body = dg_arena_printf(x->arena, "{\"TableName\":\"%s\"}", table);
+    r.body = body;
+    r.body_len = strlen(body);
+    az_req_header(&r, "Content-Type", "application/json");
+    az_req_header(&r, "Prefer", "return-no-content");
+    struct az_response resp;
+    dg_err rc = az_call(c, x, &r, &resp);
+    if (rc == DG_ECONFLICT && strcmp(x->st.code, "TableAlreadyExists") == 0)
+        rc = DG_OK;
+    az_response_free(&resp);
+    return rc;
+}
+
+dg_err az_table_delete(az_client *c, az_ctx *x, const char *table)
+{
+    if (!az_table_name_ok(table)) {
+        invalid(x, "invalid table name");
+        return DG_EINVAL;
+    }
+    struct az_request r = table_req("DELETE", dg_arena_printf(x->arena, "/Tables('%s')", table));
+    struct az_response resp;
+    dg_err rc = az_call(c, x, &r, &resp);
+    az_response_free(&resp);
+    return rc;
+}
+
+static dg_err parse_entity_body(az_ctx *x, const struct az_response *resp, az_entity *out)
+{
+    cJSON *j = cJSON_ParseWithLength(dg_buf_str(&resp->body), resp->body.len);
+    if (!j)
+        return DG_EBADRESP;
+    dg_arena_defer(x->arena, (void (*)(void *)) cJSON_Delete, j);
+    struct az_numscan ns;
+    az_numscan_init(&ns, x->arena, dg_buf_str(&resp->body), resp->body.len);
+    return az_entity_from_json(x->arena, j, &ns, out);
+}
+
+dg_err az_table_get(az_client *c, az_ctx *x, const char *table, const char *pk, const char *rk,
+                    const char *select, az_entity *out)
+{
+    if (!az_table_name_ok(table) || !pk || !rk) {
+        invalid(x, "invalid table name or key");
+        return DG_EINVAL;
+    }
+    struct az_request r = table_req("GET", entity_path(x->arena, table, pk, rk));
+    if (select)
+        az_req_query(&r, "$select", select);
+    struct az_response resp;
+    dg_err rc = az_call(c, x, &r, &resp);
+    if (!rc)
+        rc = parse_entity_body(x, &resp, out);
+    if (!rc) {
+        const char *etag = az_response_header(&resp, "ETag");
+        if (etag)
+            out->etag = dg_arena_strdup(x->arena, etag);
+        /* $select may leave the keys out of the body: they are known anyway. */
+        out->pk = dg_arena_strdup(x->arena, pk);
+        out->rk = dg_arena_strdup(x->arena, rk);
+    }
+    az_response_free(&resp);
+    return rc;
+}
+
+dg_err az_table_write(az_client *c, az_ctx *x, const char *table, enum az_write mode, const az_entity *e,
+                      const char *if_match, const char **etag_out)
+{
+    if (!az_table_name_ok(table) || !e->pk || !e->rk) {
+        invalid(x, "invalid table name or key");
+        return DG_EINVAL;
+    }
+    dg_buf body;
+    dg_buf_init(&body, BODY_MAX);
+    dg_err rc = az_entity_to_json(e, true, &body);
+    if (rc) {
+        invalid(x, rc == DG_ETOOBIG ? "entity too large" : "invalid property");
+        dg_buf_free(&body);
+        return rc;
+    }
+    struct az_request r;
+    switch (mode) {
+    case AZ_INSERT:
+        r = table_req("POST", dg_arena_printf(x->arena, "/%s", table));
+        az_req_header(&r, "Prefer", "return-no-content");
+        break;
+    case AZ_UPSERT_REPLACE:
+    case AZ_REPLACE:
+        r = table_req("PUT", entity_path(x->arena, table, e->pk, e->rk));
+        break;
+    case AZ_UPSERT_MERGE:
+    case AZ_MERGE:
+    default:
+        r = table_req("MERGE", entity_path(x->arena, table, e->pk, e->rk));
+        break;
+    }
+    if (mode == AZ_REPLACE || mode == AZ_MERGE)
+        az_req_header(&r, "If-Match", if_match ? if_match : "*");
+    az_req_header(&r, "Content-Type", "application/json");
+    r.body = dg_arena_strndup(x->arena, dg_buf_str(&body), body.len);
+    r.body_len = body.len;
+    dg_buf_free(&body);
+    struct az_response resp;
+    rc = az_call(c, x, &r, &resp);
+    if (!rc && etag_out) {
+        const char *etag = az_response_header(&resp, "ETag");
+        *etag_out = etag ? dg_arena_strdup(x->arena, etag) : NULL;
+    }
+    az_response_free(&resp);
+    return rc;
+}
+
+dg_err az_table_delete_entity(az_client *c, az_ctx *x, const char *table, const char *pk, const char *rk,
+                              const char *if_match)
+{
+    if (!az_table_name_ok(table) || !pk || !rk) {
+        invalid(x, "invalid table name or key");
+        return DG_EINVAL;
+    }
+    struct az_request r = table_req("DELETE", entity_path(x->arena, table, pk, rk));
+    az_req_header(&r, "If-Match", if_match ? if_match : "*");
+    struct az_response resp;
+    dg_err rc = az_call(c, x, &r, &resp);
+    az_response_free(&resp);
+    return rc;
+}
+
+dg_err az_table_query(az_client *c, az_ctx *x, const char *table, const struct az_query *q,
+                      struct az_page *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!az_table_name_ok(table) || (q->top < 0 || q->top > 1000)) {
+        invalid(x, "invalid table name or $top");
+        return DG_EINVAL;
+    }
+    struct az_request r = table_req("GET", dg_arena_printf(x->arena, "/%s()", table));
+    if (q->filter && *q->filter)
+        az_req_query(&r, "$filter", q->filter);
+    if (q->select && *q->select)
+        az_req_query(&r, "$select", q->select);
+    if (q->top > 0)
+        az_req_query(&r, "$top", dg_arena_printf(x->arena, "%d", q->top));
+    if (q->next_pk && *q->next_pk)
+        az_req_query(&r, "NextPartitionKey", q->next_pk);
+    if (q->next_rk && *q->next_rk)
+        az_req_query(&r, "NextRowKey", q->next_rk);
+    struct az_response resp;
+    dg_err rc = az_call(c, x, &r, &resp);
+    if (rc)
+        goto out;
+    cJSON *j = cJSON_ParseWithLength(dg_buf_str(&resp.body), resp.body.len);
+    if (!j) {
+        rc = DG_EBADRESP;
+        goto out;
+    }
+    dg_arena_defer(x->arena, (void (*)(void *)) cJSON_Delete, j);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "value");
+    if (!cJSON_IsArray(v)) {
+        rc = DG_EBADRESP;
+        goto out;
+    }
+    size_t n = (size_t) cJSON_GetArraySize(v);
+    out->items = dg_arena_alloc(x->arena, (n ? n : 1) * sizeof *out->items);
+    struct az_numscan ns;
+    az_numscan_init(&ns, x->arena, dg_buf_str(&resp.body), resp.body.len);
+    for (const cJSON *it = v->child; it; it = it->next) {
+        rc = az_entity_from_json(x->arena, it, &ns, &out->items[out->n]);
+        if (rc)
+            goto out;
+        out->n++;
+    }
+    const char *npk = az_response_header(&resp, "x-ms-continuation-NextPartitionKey");
+    const char *nrk = az_response_header(&resp, "x-ms-continuation-NextRowKey");
+    out->next_pk = npk && *npk ? dg_arena_strdup(x->arena, npk) : NULL;
+    out->next_rk = nrk && *nrk ? dg_arena_strdup(x->arena, nrk) : NULL;
+    if (!out->next_pk)
+        out->next_rk = NULL;
+out:
+    az_response_free(&resp);
+    return rc;
+}
+
+/* ---- entity group transactions ---- */
+
+static void batch_part(dg_buf *b, const char *changeset, const char *method, const char *url,
+                       const char *if_match, const char *json, size_t json_len)
+{
+    dg_buf_addf(b, "--%s\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n",
+                changeset);
+    dg_buf_addf(b, "%s %s HTTP/1.1\r\n", method, url);
+    dg_buf_adds(b, "Accept: application/json;odata=minimalmetadata\r\nDataServiceVersion: 3.0;\r\n");
+    if (if_match)
+        dg_buf_addf(b, "If-Match: %s\r\n", if_match);
+    if (json) {
+        dg_buf_adds(b, "Content-Type: application/json\r\nPrefer: return-no-content\r\n");
+        dg_buf_addf(b, "Content-Length: %zu\r\n\r\n", json_len);
+        dg_buf_add(b, json, json_len);
+        dg_buf_adds(b, "\r\n");
+    } else {
+        dg_buf_adds(b, "\r\n");
+    }
+}
+
+/* Reads the inner responses: one status line each, in order on success; a
+ * single error response (whose message starts "index:") on failure. */
+static dg_err parse_batch_answer(az_ctx *x, const struct az_response *resp, size_t n,
+                                 struct az_batch_result *res)
+{
+    const char *p = dg_buf_str(&resp->body);
+    const char *end = p + resp->body.len;
+    size_t seen = 0;
+    long fail_status = 0;
+    while (p < end) {
+        const char *h = strstr(p, "HTTP/1.1 ");
+        if (!h)
+            break;
+        long st = strtol(h + 9, NULL, 10);
+        p = h + 9;
+        if (st < 100 || st > 599)
+            return DG_EBADRESP;
+        if (st < 300) {
+            if (seen < n)
+                res->status[seen] = st;
+            seen++;
+            continue;
+        }
+        fail_status = st;
+        /* The error body: JSON after the part's blank line. */
+        const char *body = strstr(h, "\r\n\r\n");
+        int idx = -1;
+        if (body) {
+            body += 4;
+            const char *stop = strstr(body, "\r\n--");
+            size_t blen = stop ? (size_t) (stop - body) : strlen(body);
+            struct az_response inner = {.status = st};
+            dg_buf_init(&inner.body, blen + 1);
+            dg_buf_add(&inner.body, body, blen);
+            cJSON *j = cJSON_ParseWithLength(inner.body.d ? inner.body.d : "", inner.body.len);
+            cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "odata.error");
+            cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
+            cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
+            if (cJSON_IsObject(msg))
+                msg = cJSON_GetObjectItemCaseSensitive(msg, "value");
+            if (cJSON_IsString(code))
+                snprintf(x->st.code, sizeof x->st.code, "%s", code->valuestring);
+            if (cJSON_IsString(msg)) {
+                char *colon = NULL;
+                long v = strtol(msg->valuestring, &colon, 10);
+                if (colon && *colon == ':' && colon != msg->valuestring && v >= 0 && (size_t) v < n)
+                    idx = (int) v;
+                const char *m = colon && *colon == ':' ? colon + 1 : msg->valuestring;
+                size_t ml = strcspn(m, "\r\n");
+                if (ml >= sizeof x->st.message)
+                    ml = sizeof x->st.message - 1;
+                memcpy(x->st.message, m, ml);
+                x->st.message[ml] = '\0';
+            }
+            cJSON_Delete(j);
+            dg_buf_free(&inner.body);
+        }
+        if (idx < 0 && n == 1)
+            idx = 0;
+        res->failed = idx;
+        break;
+    }
+    if (fail_status) {
+        for (size_t i = 0; i < n; i++)
+            res->status[i] = 0;
+        if (res->failed >= 0)
+            res->status[res->failed] = fail_status;
+        x->st.http = fail_status;
+        return az_map_status(fail_status, x->st.code);
+    }
+    if (seen != n)
+        return DG_EBADRESP;
+    return DG_OK;
+}
+
+dg_err az_table_batch(az_client *c, az_ctx *x, const char *table, const struct az_batch_op *ops, size_t n,
+                      struct az_batch_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->failed = -1;
+    if (!az_table_name_ok(table) || n == 0 || n > AZ_BATCH_MAX) {
+        invalid(x, "a batch needs a valid table and 1 to 100 operations");
+        return DG_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!ops[i].e || !ops[i].e->pk || !ops[i].e->rk || strcmp(ops[i].e->pk, ops[0].e->pk) != 0) {
+            invalid(x, "every operation of a batch must name the same partition");
+            return DG_EINVAL;
+        }
+    }
+    const char *ep = az_client_account(c)->endpoint[AZ_TABLE];
+    if (!ep) {
+        invalid(x, "the connection string names no table endpoint");
+        return DG_EINVAL;
+    }
+    char batch_id[DG_UUID_LEN], cs_id[DG_UUID_LEN];
+    dg_uuid4(batch_id);
+    dg_uuid4(cs_id);
+    const char *boundary = dg_arena_printf(x->arena, "batch_%s", batch_id);
+    const char *changeset = dg_arena_printf(x->arena, "changeset_%s", cs_id);
+    dg_buf b, json;
+    dg_buf_init(&b, BATCH_MAX);
+    dg_buf_init(&json, BODY_MAX);
+    dg_err rc = DG_OK;
+    dg_buf_addf(&b, "--%s\r\nContent-Type: multipart/mixed; boundary=%s\r\n\r\n", boundary, changeset);
+    for (size_t i = 0; i < n && !rc; i++) {
+        const az_entity *e = ops[i].e;
+        const char *path = entity_path(x->arena, table, e->pk, e->rk);
+        const char *url = dg_arena_printf(x->arena, "%s%s", ep, path);
+        const char *im = ops[i].if_match ? ops[i].if_match : "*";
+        dg_buf_reset(&json);
+        if (ops[i].kind != AZ_BATCH_DELETE)
+            rc = az_entity_to_json(e, true, &json);
+        if (rc)
+            break;
+        switch (ops[i].kind) {
+        case AZ_BATCH_INSERT:
+            batch_part(&b, changeset, "POST", dg_arena_printf(x->arena, "%s/%s", ep, table), NULL, json.d,
+                       json.len);
+            break;
+        case AZ_BATCH_UPSERT_REPLACE:
+            batch_part(&b, changeset, "PUT", url, NULL, json.d, json.len);
+            break;
+        case AZ_BATCH_UPSERT_MERGE:
+            batch_part(&b, changeset, "MERGE", url, NULL, json.d, json.len);
+            break;
+        case AZ_BATCH_REPLACE:
+            batch_part(&b, changeset, "PUT", url, im, json.d, json.len);
+            break;
+        case AZ_BATCH_MERGE:
+            batch_part(&b, changeset, "MERGE", url, im, json.d, json.len);
+            break;
+        case AZ_BATCH_DELETE:
+            batch_part(&b, changeset, "DELETE", url, im, NULL, 0);
+            break;
+        }
+    }
+    if (!rc)
+        rc = dg_buf_addf(&b, "--%s--\r\n--%s--\r\n", changeset, boundary);
+    dg_buf_free(&json);
+    if (rc) {
+        invalid(x, rc == DG_ETOOBIG ? "the batch exceeds 4 MiB" : "invalid entity in batch");
+        dg_buf_free(&b);
+        return rc;
+    }
+    struct az_request r = table_req("POST", "/$batch");
+    az_req_header(&r, "Content-Type", dg_arena_printf(x->arena, "multipart/mixed; boundary=%s", boundary));
+    r.body = dg_arena_strndup(x->arena, dg_buf_str(&b), b.len);
+    r.body_len = b.len;
+    dg_buf_free(&b);
+    struct az_response resp;
+    rc = az_call(c, x, &r, &resp);
+    if (!rc)
+        rc = parse_batch_answer(x, &resp, n, res);
+    az_response_free(&resp);
+    return rc;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The real binary: --version, --help, a bad connection string, and /healthz over HTTP.
+set -u
+bin="$1"
+fail=0; pass=0
+check() { if eval "$2"; then pass=$((pass+1)); echo "PASS $1"; else fail=$((fail+1)); echo "FAIL $1"; fi; }
+
+check "version prints" '"$bin" --version | grep -q "^durable-gateway [0-9]"'
+check "help lists every option" '"$bin" --help | grep -q -- "--connection-string" && "$bin" --help | grep -q -- "--port"'
+check "unknown option exits 2" '"$bin" --bogus >/dev/null 2>&1; [ $? -eq 2 ]'
+out=$(AzureWebJobsStorage= "$bin" --connection-string "AccountName=a;AccountKey=s3cr3t!!" 2>&1); rc=$?
+check "bad connection string exits 2 without echoing the key" '[ $rc -eq 2 ] && ! grep -q s3cr3t <<<"$out" && grep -q "AccountKey is not valid base64" <<<"$out"'
+
+log=$(mktemp)
+"$bin" --port 0 --connection-string UseDevelopmentStorage=true > "$log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; rm -f "$log"' EXIT
+port=""
+for i in $(seq 1 100); do
+    port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log")
+    [ -n "$port" ] && break
+    sleep 0.05
+done
+check "listens on a free port" '[ -n "$port" ]'
+body=$(curl -s -w ' %{http_code}' "http://127.0.0.1:$port/healthz")
+check "/healthz answers 200 healthy" 'grep -q "\"status\":\"healthy\"" <<<"$body" && [ "${body##* }" = 200 ]'
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nope")
+check "unknown path is 404" '[ "$code" = 404 ]'
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/healthz")
+check "POST /healthz is 405" '[ "$code" = 405 ]'
+code=$(head -c 5000000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @- "http://127.0.0.1:$port/x")
+check "a body over the cap is 413" '[ "$code" = 413 ]'
+kill -TERM $pid; wait $pid; rc=$?
+check "SIGTERM stops it cleanly" '[ $rc -eq 0 ]'
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

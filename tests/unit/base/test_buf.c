@@ -1,0 +1,79 @@
+/* base/buf.c and base/arena.c: caps hold, contents stay intact. */
+#include "base/arena.h"
+#include "base/buf.h"
+
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <string.h>
+
+Test(buf, grows_and_terminates)
+{
+    dg_buf b;
+    dg_buf_init(&b, 100000);
+    cr_assert_str_eq(dg_buf_str(&b), "");
+    for (int i = 0; i < 1000; i++)
+        cr_assert_eq(dg_buf_addf(&b, "%03d", i % 1000), DG_OK);
+    cr_assert_eq(b.len, 3000);
+    cr_assert_eq(strncmp(b.d, "000001002", 9), 0);
+    cr_assert_eq(b.d[b.len], '\0');
+    dg_buf_free(&b);
+}
+
+Test(buf, cap_is_hard_and_leaves_contents)
+{
+    dg_buf b;
+    dg_buf_init(&b, 10);
+    cr_assert_eq(dg_buf_adds(&b, "0123456789"), DG_OK);
+    cr_assert_eq(dg_buf_addc(&b, 'x'), DG_ETOOBIG);
+    cr_assert_eq(dg_buf_adds(&b, "y"), DG_ETOOBIG);
+    cr_assert_str_eq(dg_buf_str(&b), "0123456789");
+    dg_buf_reset(&b);
+    cr_assert_eq(dg_buf_addf(&b, "%s", "a string longer than ten"), DG_ETOOBIG);
+    cr_assert_eq(b.len, 0);
+    dg_buf_free(&b);
+}
+
+Test(buf, long_formatted_append)
+{
+    dg_buf b;
+    dg_buf_init(&b, 4096);
+    char big[1000];
+    memset(big, 'z', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    cr_assert_eq(dg_buf_addf(&b, "<%s>", big), DG_OK);
+    cr_assert_eq(b.len, 1001);
+    char *t = dg_buf_take(&b);
+    cr_assert_eq(t[0], '<');
+    cr_assert_eq(b.len, 0);
+    free(t);
+}
+
+static int ran;
+static void mark(void *p)
+{
+    ran += *(int *) p;
+}
+
+Test(arena, alloc_align_defer_reset)
+{
+    dg_arena *a = dg_arena_create();
+    for (int i = 0; i < 2000; i++) {
+        char *p = dg_arena_alloc(a, (size_t) (i % 37) + 1);
+        cr_assert_eq((uintptr_t) p % 16, 0);
+        memset(p, 1, (size_t) (i % 37) + 1);
+    }
+    char *big = dg_arena_alloc(a, 100000);
+    memset(big, 2, 100000);
+    cr_assert_str_eq(dg_arena_printf(a, "%d-%s", 42, "x"), "42-x");
+    int one = 1, ten = 10;
+    ran = 0;
+    dg_arena_defer(a, mark, &one);
+    dg_arena_defer(a, mark, &ten);
+    dg_arena_reset(a);
+    cr_assert_eq(ran, 11);
+    cr_assert_eq(dg_arena_used(a), 0);
+    cr_assert_str_eq(dg_arena_strndup(a, "abcdef", 3), "abc");
+    dg_arena_defer(a, mark, &one);
+    dg_arena_destroy(a);
+    cr_assert_eq(ran, 12);
+}

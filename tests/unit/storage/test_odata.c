@@ -1,0 +1,108 @@
+/* storage/odata.c: literal escaping is the client's job, and a value can never
+ * change the shape of a filter. */
+#include "base/time.h"
+#include "storage/odata.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+Test(odata, quote_doubles_single_quotes)
+{
+    dg_buf b;
+    dg_buf_init(&b, 1000);
+    cr_assert_eq(az_odata_quote(&b, "it's 'x'", 8), DG_OK);
+    cr_assert_str_eq(dg_buf_str(&b), "'it''s ''x'''");
+    dg_buf_reset(&b);
+    az_odata_quote(&b, "", 0);
+    cr_assert_str_eq(dg_buf_str(&b), "''");
+    dg_buf_free(&b);
+}
+
+Test(odata, filter_builder)
+{
+    az_filter f;
+    az_filter_init(&f);
+    az_filter_cmp_str(&f, "PartitionKey", AZ_EQ, "o'neil");
+    az_filter_and(&f);
+    az_filter_open(&f);
+    az_filter_cmp_i32(&f, "n", AZ_GE, -2);
+    az_filter_or(&f);
+    az_filter_cmp_i64(&f, "big", AZ_LT, 9000000000LL);
+    az_filter_close(&f);
+    az_filter_and(&f);
+    az_filter_cmp_bool(&f, "ok", AZ_NE, false);
+    az_filter_and(&f);
+    dg_ticks t;
+    dg_iso_parse("2020-01-01T00:00:00Z", 20, &t);
+    az_filter_cmp_datetime(&f, "CreatedTime", AZ_GT, t);
+    az_filter_and(&f);
+    az_filter_cmp_double(&f, "d", AZ_LE, 2.0);
+    cr_assert_str_eq(az_filter_str(&f),
+                     "PartitionKey eq 'o''neil' and (n ge -2 or big lt 9000000000L) and ok ne "
+                     "false and CreatedTime gt datetime'2020-01-01T00:00:00.0000000Z' and d le "
+                     "2.0");
+    az_filter_free(&f);
+}
+
+Test(odata, injection_attempts_stay_literals)
+{
+    az_filter f;
+    az_filter_init(&f);
+    az_filter_cmp_str(&f, "RowKey", AZ_EQ, "x' or RowKey ne 'y");
+    cr_assert_str_eq(az_filter_str(&f), "RowKey eq 'x'' or RowKey ne ''y'");
+    az_filter_free(&f);
+
+    az_filter_init(&f);
+    az_filter_cmp_str(&f, "RowKey eq 'a' or x", AZ_EQ, "v");
+    cr_assert_null(az_filter_str(&f), "a property name must be an identifier");
+    az_filter_free(&f);
+}
+
+Test(odata, misuse_is_an_error)
+{
+    az_filter f;
+    az_filter_init(&f);
+    az_filter_cmp_i32(&f, "a", AZ_EQ, 1);
+    az_filter_cmp_i32(&f, "b", AZ_EQ, 1);
+    cr_assert_null(az_filter_str(&f), "two terms without an operator");
+    az_filter_free(&f);
+
+    az_filter_init(&f);
+    az_filter_and(&f);
+    cr_assert_null(az_filter_str(&f), "a leading operator");
+    az_filter_free(&f);
+
+    az_filter_init(&f);
+    az_filter_cmp_guid(&f, "g", AZ_EQ, "not-a-guid'");
+    cr_assert_null(az_filter_str(&f));
+    az_filter_free(&f);
+}
+
+Test(odata, prefix_ranges)
+{
+    az_filter f;
+    az_filter_init(&f);
+    az_filter_prefix(&f, "PartitionKey", "abc");
+    cr_assert_str_eq(az_filter_str(&f), "(PartitionKey ge 'abc' and PartitionKey lt 'abd')");
+    az_filter_free(&f);
+
+    az_filter_init(&f);
+    az_filter_prefix(&f, "PartitionKey", "a'z");
+    cr_assert_str_eq(az_filter_str(&f), "(PartitionKey ge 'a''z' and PartitionKey lt 'a''{')");
+    az_filter_free(&f);
+
+    /* U+00E9 'é' (C3 A9) -> U+00EA 'ê' (C3 AA); U+00BF (C2 BF) -> U+00C0 (C3 80). */
+    az_filter_init(&f);
+    az_filter_prefix(&f, "P", "x\xc3\xa9");
+    cr_assert_str_eq(az_filter_str(&f), "(P ge 'x\xc3\xa9' and P lt 'x\xc3\xaa')");
+    az_filter_free(&f);
+    az_filter_init(&f);
+    az_filter_prefix(&f, "P", "\xc2\xbf");
+    cr_assert_str_eq(az_filter_str(&f), "(P ge '\xc2\xbf' and P lt '\xc3\x80')");
+    az_filter_free(&f);
+
+    az_filter_init(&f);
+    az_filter_prefix(&f, "P", "");
+    cr_assert_str_eq(az_filter_str(&f), "");
+    az_filter_free(&f);
+}
