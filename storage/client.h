@@ -24,14 +24,15 @@
 typedef struct az_client az_client;
 
 struct az_client_opts {
-    long connect_timeout_ms; /* per connection attempt; default 5000 */
-    long call_timeout_ms;    /* default deadline of a call, all retries included; default 30000 */
-    int max_attempts;        /* tries per call, the first included; default 5 */
-    long backoff_base_ms;    /* first back-off step; default 100 */
-    long backoff_max_ms;     /* largest back-off step; default 4000 */
-    size_t max_response;     /* cap on a response body; default 64 MiB */
-    int max_idle_handles;    /* easy handles kept for reuse; default 64 */
-    const char *api_version; /* x-ms-version; default "2021-08-06" (Table: "2019-02-02") */
+    long connect_timeout_ms;   /* per connection attempt; default 5000 */
+    long call_timeout_ms;      /* default deadline of a call, all retries included; default 30000 */
+    int max_attempts;          /* tries per call, the first included; default 5 */
+    long backoff_base_ms;      /* first back-off step; default 100 */
+    long backoff_max_ms;       /* largest back-off step; default 4000 */
+    size_t max_response;       /* cap on a response body; default 64 MiB */
+    int max_idle_handles;      /* easy handles kept for reuse; default 64 */
+    const char *api_version;   /* x-ms-version; default "2021-08-06" (Table: "2019-02-02") */
+    int table_shared_key_lite; /* sign Table requests with SharedKeyLite instead of SharedKey */
 };
 
 struct az_status {

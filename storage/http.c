@@ -385,9 +385,15 @@ static struct curl_slist *build_headers(dg_arena *a, az_client *c, const struct 
     if (c->acct.keylen && !c->acct.sas) {
         const char *fullpath = dg_arena_printf(a, "%s%s", c->base_path[r->svc], r->path);
         char *sts;
+        const char *scheme = "SharedKey";
         if (r->svc == AZ_TABLE) {
-            sts = az_sts_table(a, r->method, NULL, ct, date,
-                               az_canon_table(a, c->acct.name, fullpath, r->query, r->nquery));
+            char *canon = az_canon_table(a, c->acct.name, fullpath, r->query, r->nquery);
+            if (c->o.table_shared_key_lite) {
+                sts = az_sts_table_lite(a, date, canon);
+                scheme = "SharedKeyLite";
+            } else {
+                sts = az_sts_table(a, r->method, NULL, ct, date, canon);
+            }
         } else {
             all[n++] = (struct az_kv){"Content-Length", sends_body ? len : "0"};
             sts = az_sts_blobqueue(a, r->method, all, n,
@@ -395,7 +401,7 @@ static struct curl_slist *build_headers(dg_arena *a, az_client *c, const struct 
         }
         char *sig = az_sign(a, c->acct.key, c->acct.keylen, sts);
         list =
-            curl_slist_append(list, dg_arena_printf(a, "Authorization: SharedKey %s:%s", c->acct.name, sig));
+            curl_slist_append(list, dg_arena_printf(a, "Authorization: %s %s:%s", scheme, c->acct.name, sig));
     }
     return list;
 }

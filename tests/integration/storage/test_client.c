@@ -1,7 +1,10 @@
 /* storage/http.c: connection reuse against Azurite; retries, deadlines and caps
  * against a scripted local HTTP peer (the only way to make storage answer 503 or
  * hang on cue). */
+#include "base/b64.h"
 #include "base/time.h"
+#include "base/url.h"
+#include "storage/sign.h"
 #include "storage/table.h"
 #include "tests/support/azurite_env.h"
 
@@ -10,6 +13,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -273,4 +277,82 @@ Test(client, response_cap_holds, .timeout = 30)
     dg_arena_destroy(a);
     az_client_destroy(c);
     MHD_stop_daemon(d);
+}
+
+/* ---- other ways to authenticate ---- */
+
+static void table_roundtrip(az_client *c, const char *what)
+{
+    dg_arena *a = dg_arena_create();
+    az_ctx x;
+    az_ctx_init(&x, a);
+    const char *t = test_unique_name(a, "auth");
+    cr_assert_eq(az_table_create(c, &x, t), DG_OK, "%s: %ld %s %s", what, x.st.http, x.st.code, x.st.message);
+    az_entity e;
+    az_entity_init(&e, a, "p", "r");
+    az_entity_set_str(&e, a, "v", "x");
+    cr_assert_eq(az_table_write(c, &x, t, AZ_UPSERT_MERGE, &e, NULL, NULL), DG_OK, "%s: %s", what, x.st.code);
+    az_entity g;
+    cr_assert_eq(az_table_get(c, &x, t, "p", "r", NULL, &g), DG_OK, "%s: %s", what, x.st.code);
+    cr_assert_str_eq(az_entity_str(&g, "v"), "x");
+    struct az_query q = {.top = 5};
+    struct az_page p;
+    cr_assert_eq(az_table_query(c, &x, t, &q, &p), DG_OK, "%s: %s", what, x.st.code);
+    cr_assert_eq(az_table_delete(c, &x, t), DG_OK, "%s: %s", what, x.st.code);
+    dg_arena_destroy(a);
+}
+
+Test(client, shared_key_lite, .timeout = 30)
+{
+    struct az_client_opts o = {.table_shared_key_lite = 1};
+    az_client *c = test_azurite_client(NULL, &o);
+    table_roundtrip(c, "SharedKeyLite");
+    az_client_destroy(c);
+}
+
+/* An account SAS minted with the development key (signed version 2019-02-02). */
+static az_client *sas_client(int spoil)
+{
+    dg_arena *a = dg_arena_create();
+    const char *cs = getenv("AZURITE_CONNECTION_STRING");
+    const char *tep = strstr(cs, "TableEndpoint=");
+    cr_assert_not_null(tep);
+    unsigned char key[64];
+    size_t kl;
+    cr_assert_eq(dg_b64_decode_to(AZ_DEV_KEY, strlen(AZ_DEV_KEY), key, sizeof key, &kl), DG_OK);
+    const char *sts =
+        "devstoreaccount1\nrwdlacup\nbqt\nsco\n\n2099-01-01T00:00:00Z\n\nhttps,http\n2019-02-02\n";
+    char *sig = az_sign(a, key, kl, sts);
+    if (spoil)
+        sig[0] = sig[0] == 'A' ? 'B' : 'A';
+    char *cstr =
+        dg_arena_printf(a,
+                        "%s;SharedAccessSignature=sv=2019-02-02&ss=bqt&srt=sco&sp=rwdlacup&se=2099-01-"
+                        "01T00:00:00Z&spr=https,http&sig=%s",
+                        tep, dg_url_encode_a(a, sig, strlen(sig), NULL));
+    az_account acct;
+    char err[256];
+    cr_assert_eq(az_account_parse(cstr, &acct, err, sizeof err), DG_OK, "%s", err);
+    az_client *c = az_client_create(&acct, NULL);
+    az_account_free(&acct);
+    dg_arena_destroy(a);
+    return c;
+}
+
+Test(client, shared_access_signature, .timeout = 30)
+{
+    az_client *c = sas_client(0);
+    table_roundtrip(c, "SAS");
+    az_client_destroy(c);
+
+    az_client *bad = sas_client(1);
+    dg_arena *a = dg_arena_create();
+    az_ctx x;
+    az_ctx_init(&x, a);
+    cr_assert_eq(az_table_create(bad, &x, test_unique_name(a, "sas")), DG_EAUTH, "%ld %s", x.st.http,
+                 x.st.code);
+    cr_assert_eq(x.st.http, 403);
+    cr_assert_eq(x.st.attempts, 1);
+    dg_arena_destroy(a);
+    az_client_destroy(bad);
 }
