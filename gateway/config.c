@@ -4,8 +4,11 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-enum opt_type { OPT_STR, OPT_LONG };
+#include <cjson/cJSON.h>
+
+enum opt_type { OPT_STR, OPT_LONG, OPT_FLAG };
 
 struct opt {
     const char *flag; /* without the leading "--" */
@@ -32,9 +35,37 @@ static const struct opt opts[] = {
      "seconds an idle client connection is kept"},
     {"storage-timeout-ms", "DG_STORAGE_TIMEOUT_MS", OPT_LONG, OFF(storage_timeout_ms), "15000", 100, 600000,
      "deadline of one storage call, retries included"},
+    {"key-file", "DG_KEY_FILE", OPT_STR, OFF(key_file), NULL, 0, 0,
+     "JSON file of system keys (masterKey, systemKeys.durabletask_extension, readOnlyKeys)"},
+    {"no-auth", "DG_NO_AUTH", OPT_FLAG, OFF(no_auth), "0", 0, 1,
+     "accept requests without a key: local development only, never the default"},
+    {"task-hub", "DG_TASK_HUB", OPT_STR, OFF(task_hub), NULL, 0, 0,
+     "default task hub [default: host.json's extensions.durableTask.hubName, else DurableFunctionsHub]"},
 };
 
 #define NOPTS (sizeof opts / sizeof *opts)
+
+/* host.json's extensions.durableTask.hubName in the working directory, as the
+ * func durable commands resolve it; DurableFunctionsHub otherwise. The string
+ * is kept for the life of the process. */
+static const char *hub_from_host_json(void)
+{
+    static char hub[64] = "DurableFunctionsHub";
+    FILE *f = fopen("host.json", "rb");
+    if (!f)
+        return hub;
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    cJSON *j = cJSON_ParseWithLength(buf, n);
+    cJSON *ext = cJSON_GetObjectItemCaseSensitive(j, "extensions");
+    cJSON *dt = cJSON_GetObjectItemCaseSensitive(ext, "durableTask");
+    cJSON *name = cJSON_GetObjectItemCaseSensitive(dt, "hubName");
+    if (cJSON_IsString(name) && strlen(name->valuestring) < sizeof hub)
+        snprintf(hub, sizeof hub, "%s", name->valuestring);
+    cJSON_Delete(j);
+    return hub;
+}
 
 static void usage(FILE *f)
 {
@@ -57,6 +88,15 @@ static int set(const struct opt *o, const char *v, struct gw_config *out, FILE *
     char *base = (char *) out + o->offset;
     if (o->type == OPT_STR) {
         *(const char **) base = v;
+        return 0;
+    }
+    if (o->type == OPT_FLAG) {
+        int on = strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0;
+        if (!on && strcmp(v, "0") != 0 && strcasecmp(v, "false") != 0) {
+            fprintf(err, "durable-gateway: %s --%s is true or false\n", from, o->flag);
+            return -1;
+        }
+        *(long *) base = on;
         return 0;
     }
     char *end = NULL;
@@ -102,6 +142,8 @@ enum gw_config_result gw_config_load(int argc, char **argv, struct gw_config *ou
             return GW_CONFIG_ERROR;
         }
         const char *v = eq ? eq + 1 : NULL;
+        if (!v && o->type == OPT_FLAG)
+            v = "1";
         if (!v) {
             if (i + 1 >= argc) {
                 fprintf(err_stream, "durable-gateway: --%s needs a value\n", o->flag);
@@ -123,6 +165,13 @@ enum gw_config_result gw_config_load(int argc, char **argv, struct gw_config *ou
         } else if (opts[k].def) {
             set(&opts[k], opts[k].def, out, err_stream, "default");
         }
+    }
+    if (!out->task_hub)
+        out->task_hub = hub_from_host_json();
+    if (!out->key_file && !out->no_auth) {
+        fprintf(err_stream,
+                "durable-gateway: no keys: pass --key-file FILE (or --no-auth for local development)\n");
+        return GW_CONFIG_ERROR;
     }
     if (!out->connection_string) {
         fprintf(err_stream, "durable-gateway: no storage: set --connection-string or AzureWebJobsStorage "

@@ -16,6 +16,9 @@ struct gw_config {
     long connection_limit;   /* concurrent connections */
     long connection_timeout; /* idle seconds before a connection is closed */
     long storage_timeout_ms; /* deadline of one storage call, retries included */
+    const char *key_file;    /* system keys (auth/keys.h); required unless no_auth */
+    long no_auth;            /* 1: accept every request without a key (development only) */
+    const char *task_hub;    /* resolved: --task-hub, else host.json's hubName, else DurableFunctionsHub */
 };
 
 enum gw_config_result { GW_CONFIG_OK, GW_CONFIG_EXIT, GW_CONFIG_ERROR };

@@ -1,4 +1,5 @@
 /* durable-gateway: parse the configuration, open the storage account, serve. */
+#include "auth/keys.h"
 #include "base/log.h"
 #include "gateway/config.h"
 #include "gateway/server.h"
@@ -46,14 +47,29 @@ int main(int argc, char **argv)
     az_client *storage = az_client_create(&acct, &so);
     az_account_free(&acct);
 
+    auth_keys *keys = NULL;
+    if (cfg.key_file) {
+        keys = auth_keys_load(cfg.key_file, why, sizeof why);
+        if (!keys) {
+            fprintf(stderr, "durable-gateway: %s: %s\n", cfg.key_file, why);
+            az_client_destroy(storage);
+            return 2;
+        }
+        DG_INFO(NULL, "loaded %zu system key(s) from %s", auth_keys_count(keys), cfg.key_file);
+    }
+    if (cfg.no_auth)
+        DG_WARN(NULL, "*** AUTH IS DISABLED (--no-auth): every request is accepted without a key. "
+                      "Use this for local development only. ***");
+
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    gw_server *srv = gw_server_start(&cfg, storage);
+    gw_server *srv = gw_server_start(&cfg, storage, cfg.no_auth ? NULL : keys);
     if (!srv) {
+        auth_keys_destroy(keys);
         az_client_destroy(storage);
         return 1;
     }
@@ -63,6 +79,7 @@ int main(int argc, char **argv)
         pause();
     DG_INFO(NULL, "shutting down");
     gw_server_stop(srv);
+    auth_keys_destroy(keys);
     az_client_destroy(storage);
     return 0;
 }

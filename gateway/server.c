@@ -4,6 +4,8 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/rand.h"
+#include "routes/router.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -15,19 +17,67 @@
 
 #define BODY_CAP (4u << 20) /* request bodies: the largest payload a task hub accepts in one start */
 
+#define HEADERS_MAX 64
+
 struct gw_server {
     struct MHD_Daemon *d;
     const struct gw_config *cfg;
-    az_client *storage;
+    struct rt_env env;
     unsigned port;
 };
 
-/* One per request, made on its first callback, freed on completion. */
+/* One per request, made when the request line arrives (URI callback), freed on completion. */
 struct request {
     dg_arena *arena;
+    char *uri; /* path and query exactly as sent */
+    char reqid[13];
     dg_buf body;
     int too_big;
+    int started;
 };
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void) cls;
+    (void) conn;
+    struct request *rq = dg_xcalloc(1, sizeof *rq);
+    rq->arena = dg_arena_create();
+    rq->uri = dg_arena_strdup(rq->arena, uri ? uri : "/");
+    unsigned char r[6];
+    dg_random_bytes(r, sizeof r);
+    snprintf(rq->reqid, sizeof rq->reqid, "%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5]);
+    dg_buf_init(&rq->body, BODY_CAP);
+    return rq;
+}
+
+struct header_list {
+    dg_arena *a;
+    struct rt_param *v;
+    size_t n;
+};
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void) kind;
+    struct header_list *h = cls;
+    if (h->n < HEADERS_MAX)
+        h->v[h->n++] =
+            (struct rt_param){dg_arena_strdup(h->a, key), dg_arena_strdup(h->a, value ? value : "")};
+    return MHD_YES;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, const rt_response *rs)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        rs->body_len, (void *) (rs->body ? rs->body : ""), MHD_RESPMEM_MUST_COPY);
+    if (rs->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
+    for (size_t i = 0; i < rs->nheaders; i++)
+        MHD_add_response_header(r, rs->headers[i].name, rs->headers[i].value);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned) rs->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -71,13 +121,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     (void) version;
     struct gw_server *s = cls;
-    (void) s;
     struct request *rq = *con_cls;
-    if (!rq) {
-        rq = dg_xcalloc(1, sizeof *rq);
-        rq->arena = dg_arena_create();
-        dg_buf_init(&rq->body, BODY_CAP);
-        *con_cls = rq;
+    if (!rq)
+        return MHD_NO; /* the URI callback always makes one */
+    if (!rq->started) {
+        rq->started = 1; /* the first call brings the headers only */
         return MHD_YES;
     }
     if (*upload_size) {
@@ -97,10 +145,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return send_json(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"Message\":\"Use GET.\"}");
         return send_json(conn, MHD_HTTP_OK, "{\"status\":\"healthy\",\"version\":\"" DG_VERSION "\"}");
     }
-    return send_json(conn, MHD_HTTP_NOT_FOUND, "{\"Message\":\"No route matches this request.\"}");
+    struct header_list hl = {rq->arena, dg_arena_alloc(rq->arena, HEADERS_MAX * sizeof *hl.v), 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &hl);
+    const char *q = strchr(rq->uri, '?');
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    rt_request req = {
+        .arena = rq->arena,
+        .reqid = rq->reqid,
+        .method = method,
+        .path = q ? dg_arena_strndup(rq->arena, rq->uri, (size_t) (q - rq->uri)) : rq->uri,
+        .url = dg_arena_printf(rq->arena, "http://%s%s", host ? host : "127.0.0.1", rq->uri),
+        .raw_query = q ? q + 1 : "",
+        .headers = hl.v,
+        .nheaders = hl.n,
+        .body = rq->body.d ? rq->body.d : "",
+        .body_len = rq->body.len,
+    };
+    rt_response rs;
+    rt_dispatch(&s->env, &req, &rs);
+    DG_INFO(rq->reqid, "%s %s -> %d", method, dg_redact(rq->arena, rq->uri), rs.status);
+    return send_response(conn, &rs);
 }
 
-gw_server *gw_server_start(const struct gw_config *cfg, az_client *storage)
+gw_server *gw_server_start(const struct gw_config *cfg, az_client *storage, const auth_keys *keys)
 {
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
@@ -112,14 +179,14 @@ gw_server *gw_server_start(const struct gw_config *cfg, az_client *storage)
     }
     gw_server *s = dg_xcalloc(1, sizeof *s);
     s->cfg = cfg;
-    s->storage = storage;
+    s->env = (struct rt_env){.storage = storage, .keys = keys, .default_hub = cfg->task_hub};
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    s->d = MHD_start_daemon(flags, (uint16_t) cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned) cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
-                            (unsigned) cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-                            (unsigned) cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                            (size_t) 32 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+    s->d = MHD_start_daemon(
+        flags, (uint16_t) cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned) cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned) cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) cfg->connection_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 32 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
     if (!s->d) {
         DG_ERROR(NULL, "cannot listen on %s:%ld (address in use or not available)", cfg->listen, cfg->port);
         free(s);

@@ -29,7 +29,8 @@ port="${DG_PORT:-7071}"
 listen="${DG_LISTEN:-127.0.0.1}"
 echo "run: durable-gateway on http://$listen:$port  (try: curl http://$listen:$port/healthz)"
 echo "run: system key (x-functions-key header or code= query): $key   [from .durable-gateway/keys.json]"
-AzureWebJobsStorage="UseDevelopmentStorage=true" ./build/durable-gateway --listen "$listen" --port "$port" &
+echo "run: e.g. curl -H 'x-functions-key: $key' http://$listen:$port/runtime/webhooks/durabletask/instances/ID"
+AzureWebJobsStorage="UseDevelopmentStorage=true" ./build/durable-gateway --listen "$listen" --port "$port" --key-file "$keyfile" &
 gw=$!
 trap 'kill $gw 2>/dev/null; wait $gw 2>/dev/null; azurite_stop' EXIT
 wait $gw

@@ -8,13 +8,17 @@ check() { if eval "$2"; then pass=$((pass+1)); echo "PASS $1"; else fail=$((fail
 check "version prints" '"$bin" --version | grep -q "^durable-gateway [0-9]"'
 check "help lists every option" '"$bin" --help | grep -q -- "--connection-string" && "$bin" --help | grep -q -- "--port"'
 check "unknown option exits 2" '"$bin" --bogus >/dev/null 2>&1; [ $? -eq 2 ]'
-out=$(AzureWebJobsStorage= "$bin" --connection-string "AccountName=a;AccountKey=s3cr3t!!" 2>&1); rc=$?
+out=$(AzureWebJobsStorage= "$bin" --no-auth --connection-string "AccountName=a;AccountKey=s3cr3t!!" 2>&1); rc=$?
 check "bad connection string exits 2 without echoing the key" '[ $rc -eq 2 ] && ! grep -q s3cr3t <<<"$out" && grep -q "AccountKey is not valid base64" <<<"$out"'
 
+out=$("$bin" --connection-string UseDevelopmentStorage=true 2>&1); rc=$?
+check "no key file and no --no-auth refuses to start" '[ $rc -eq 2 ] && grep -q -- "--key-file" <<<"$out"'
+keys=$(mktemp)
+printf '{"masterKey":"test-master-key-0123456789","readOnlyKeys":["test-dashboard-0123456789"]}' > "$keys"
 log=$(mktemp)
-"$bin" --port 0 --connection-string UseDevelopmentStorage=true > "$log" 2>&1 &
+"$bin" --port 0 --connection-string UseDevelopmentStorage=true --key-file "$keys" > "$log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; rm -f "$log"' EXIT
+trap 'kill $pid 2>/dev/null; rm -f "$log" "$keys"' EXIT
 port=""
 for i in $(seq 1 100); do
     port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log")
@@ -30,7 +34,20 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/he
 check "POST /healthz is 405" '[ "$code" = 405 ]'
 code=$(head -c 5000000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @- "http://127.0.0.1:$port/x")
 check "a body over the cap is 413" '[ "$code" = 413 ]'
+check "auth is on: no warning about --no-auth" '! grep -q "AUTH IS DISABLED" "$log"'
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/runtime/webhooks/durabletask/instances/x")
+check "a management route without a key is 401" '[ "$code" = 401 ]'
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/runtime/webhooks/durabletask/instances/x?code=nope-nope-nope-nope")
+check "an unknown key is 401" '[ "$code" = 401 ]'
+check "the key never reaches the log" '! grep -q "nope-nope" "$log" && grep -q "code=REDACTED" "$log"'
 kill -TERM $pid; wait $pid; rc=$?
 check "SIGTERM stops it cleanly" '[ $rc -eq 0 ]'
+log2=$(mktemp)
+"$bin" --port 0 --connection-string UseDevelopmentStorage=true --no-auth > "$log2" 2>&1 &
+pid2=$!
+sleep 0.3
+kill -TERM $pid2; wait $pid2
+check "--no-auth says so loudly" 'grep -q "AUTH IS DISABLED" "$log2"'
+rm -f "$log2"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -1,0 +1,191 @@
+#include "routes/router.h"
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "base/url.h"
+#include "routes/handlers.h"
+
+#include <string.h>
+#include <strings.h>
+
+enum seg_kind { LIT, PARAM, END };
+
+struct route {
+    const char *method;
+    const char *pattern[RT_MAX_SEGMENTS + 1]; /* literal segments, "{}" for a value, NULL-terminated */
+    enum auth_scope scope;
+    void (*handler)(const rt_ctx *c, rt_response *rs);
+};
+
+/* First match wins; literals compare ignoring case (http-api.md §1.2). */
+static const struct route routes[] = {
+    {"GET", {"instances", "{}", NULL}, AUTH_READ, rt_get_status},
+};
+
+static const char *const bases[] = {"/runtime/webhooks/durabletask", "/durabletask"};
+
+const char *rt_query(const rt_ctx *c, const char *name)
+{
+    for (size_t i = 0; i < c->nquery; i++)
+        if (strcasecmp(c->query[i].name, name) == 0)
+            return c->query[i].value;
+    return NULL;
+}
+
+bool rt_query_bool(const rt_ctx *c, const char *name, bool def)
+{
+    const char *v = rt_query(c, name);
+    if (v && strcasecmp(v, "true") == 0)
+        return true;
+    if (v && strcasecmp(v, "false") == 0)
+        return false;
+    return def;
+}
+
+const char *rt_hub(const rt_ctx *c)
+{
+    const char *h = rt_query(c, "taskHub");
+    return h && *h ? h : c->env->default_hub;
+}
+
+/* Pairs split on '&', name and value trimmed then decoded ('+' is a space);
+ * repeated names joined with ','. Undecodable pairs are dropped. */
+static void parse_query(dg_arena *a, const char *q, rt_ctx *c)
+{
+    size_t cap = 1;
+    for (const char *p = q; *p; p++)
+        cap += *p == '&';
+    c->query = dg_arena_alloc(a, cap * sizeof *c->query);
+    c->nquery = 0;
+    dg_str rest = dg_str_c(q);
+    while (rest.p && rest.n) {
+        dg_str pair;
+        rest = dg_str_cut(rest, '&', &pair);
+        dg_str name, value;
+        value = dg_str_cut(pair, '=', &name);
+        name = dg_str_trim(name);
+        value = dg_str_trim(value);
+        char *dn, *dv;
+        size_t nn, nv;
+        if (!name.n || dg_url_decode(a, name.p, name.n, 1, &dn, &nn) ||
+            dg_url_decode(a, value.p ? value.p : "", value.n, 1, &dv, &nv))
+            continue;
+        size_t i;
+        for (i = 0; i < c->nquery; i++)
+            if (strcasecmp(c->query[i].name, dn) == 0)
+                break;
+        if (i < c->nquery)
+            c->query[i].value = dg_arena_printf(a, "%s,%s", c->query[i].value, dv);
+        else
+            c->query[c->nquery++] = (struct rt_param){dn, dv};
+    }
+}
+
+/* The path after the base, split on '/' before decoding, so an encoded "%2F"
+ * stays inside one segment (an instance id may hold '/'). Empty segments from
+ * leading, trailing or doubled slashes are dropped. -1: no base matches or the
+ * path does not decode. */
+static int split_path(dg_arena *a, const char *path, rt_ctx *c)
+{
+    const char *rest = NULL;
+    for (size_t i = 0; i < sizeof bases / sizeof *bases; i++) {
+        size_t n = strlen(bases[i]);
+        if (strncasecmp(path, bases[i], n) == 0 && (path[n] == '/' || path[n] == '\0')) {
+            rest = path + n;
+            break;
+        }
+    }
+    if (!rest)
+        return -1;
+    c->nseg = 0;
+    dg_str s = dg_str_c(rest);
+    while (s.p && s.n) {
+        dg_str seg;
+        s = dg_str_cut(s, '/', &seg);
+        if (!seg.n)
+            continue;
+        if (c->nseg == RT_MAX_SEGMENTS)
+            return -1;
+        char *d;
+        size_t dn;
+        if (dg_url_decode(a, seg.p, seg.n, 0, &d, &dn) || memchr(d, '\0', dn))
+            return -1;
+        c->seg[c->nseg++] = d;
+    }
+    return 0;
+}
+
+static int matches(const struct route *r, const rt_ctx *c)
+{
+    size_t i = 0;
+    for (; r->pattern[i]; i++) {
+        if (i >= c->nseg)
+            return 0;
+        if (strcmp(r->pattern[i], "{}") != 0 && strcasecmp(r->pattern[i], c->seg[i]) != 0)
+            return 0;
+    }
+    return i == c->nseg;
+}
+
+void rt_storage_error(const rt_ctx *c, rt_response *rs, dg_err rc)
+{
+    dg_arena *a = c->rq->arena;
+    DG_WARN(c->rq->reqid, "storage: %s", dg_err_str(rc));
+    switch (rc) {
+    case DG_ENOTFOUND:
+        rt_set_empty(rs, 404);
+        return;
+    case DG_EUNAVAIL:
+    case DG_ETHROTTLED:
+        rt_set_message(rs, a, 503, "The task hub's storage is unavailable or throttled; retry later.");
+        rt_set_header(rs, a, "Retry-After", "5");
+        return;
+    case DG_ETIMEOUT:
+        rt_set_message(rs, a, 504, "The task hub's storage did not answer in time.");
+        rt_set_header(rs, a, "Retry-After", "5");
+        return;
+    case DG_EBADRESP:
+    case DG_EAUTH:
+        /* An auth failure is the gateway's configuration, not the caller's fault. */
+        rt_set_message(rs, a, 502,
+                       rc == DG_EAUTH ? "The gateway's storage credentials were refused."
+                                      : "The task hub's storage gave an answer the gateway cannot read.");
+        return;
+    default:
+        rt_set_message(rs, a, 500, "Something went wrong while processing your request");
+    }
+}
+
+void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs)
+{
+    dg_arena *a = rq->arena;
+    rt_ctx c = {.env = env, .rq = rq};
+    memset(rs, 0, sizeof *rs);
+    if (split_path(a, rq->path, &c) != 0) {
+        rt_set_empty(rs, 404);
+        return;
+    }
+    parse_query(a, rq->raw_query ? rq->raw_query : "", &c);
+    const struct route *r = NULL;
+    for (size_t i = 0; i < sizeof routes / sizeof *routes && !r; i++)
+        if (strcmp(routes[i].method, rq->method) == 0 && matches(&routes[i], &c))
+            r = &routes[i];
+    if (env->keys) {
+        /* The key travels in x-functions-key or code=; the header wins. Checked
+         * before the route, so an unauthenticated caller learns nothing of routes. */
+        const char *key = rt_header(rq, "x-functions-key");
+        if (!key || !*key)
+            key = rt_query(&c, "code");
+        enum auth_result ar = auth_check(env->keys, key, key ? strlen(key) : 0, r ? r->scope : AUTH_READ);
+        if (ar != AUTH_OK) {
+            rt_set_empty(rs, ar == AUTH_UNAUTHORIZED ? 401 : 403);
+            return;
+        }
+    }
+    if (!r) {
+        rt_set_empty(rs, 404);
+        return;
+    }
+    r->handler(&c, rs);
+}

@@ -1,0 +1,51 @@
+#include "taskhub/instance.h"
+
+#include "storage/table.h"
+#include "taskhub/keys.h"
+
+#include <string.h>
+
+bool hub_name_ok(const char *hub)
+{
+    size_t n = hub ? strlen(hub) : 0;
+    if (n < 3 || n > 45 || !((hub[0] >= 'a' && hub[0] <= 'z') || (hub[0] >= 'A' && hub[0] <= 'Z')))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = hub[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+            return false;
+    }
+    return true;
+}
+
+bool hub_status_terminal(const char *s)
+{
+    return s && (strcmp(s, "Completed") == 0 || strcmp(s, "Failed") == 0 || strcmp(s, "Terminated") == 0 ||
+                 strcmp(s, "Canceled") == 0);
+}
+
+dg_err hub_instance_get(az_client *c, az_ctx *x, const char *hub, const char *id, struct hub_instance *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!hub_name_ok(hub))
+        return DG_EINVAL;
+    const char *table = dg_arena_printf(x->arena, "%sInstances", hub);
+    const char *pk = hub_key_escape(x->arena, id, strlen(id));
+    az_entity e;
+    dg_err rc = az_table_get(c, x, table, pk, "", NULL, &e);
+    if (rc)
+        return rc;
+    out->id = dg_arena_strdup(x->arena, id);
+    out->name = az_entity_str(&e, "Name");
+    out->version = az_entity_str(&e, "Version");
+    out->input = az_entity_str(&e, "Input");
+    out->output = az_entity_str(&e, "Output");
+    out->custom_status = az_entity_str(&e, "CustomStatus");
+    out->runtime_status = az_entity_str(&e, "RuntimeStatus");
+    out->execution_id = az_entity_str(&e, "ExecutionId");
+    out->created = az_entity_datetime(&e, "CreatedTime", 0);
+    out->last_updated = az_entity_datetime(&e, "LastUpdatedTime", 0);
+    out->completed = az_entity_datetime(&e, "CompletedTime", 0);
+    out->generation = (int) az_entity_int(&e, "Generation", 0);
+    return DG_OK;
+}

@@ -1,0 +1,32 @@
+/* Instance rows of a task hub's {hub}Instances table (storage-schema.md §3). */
+#ifndef HUB_INSTANCE_H
+#define HUB_INSTANCE_H
+
+#include "base/time.h"
+#include "storage/client.h"
+
+#include <stdbool.h>
+
+struct hub_instance {
+    const char *id; /* unescaped */
+    const char *name;
+    const char *version;
+    const char *input;          /* JSON text, a blob URL, or NULL */
+    const char *output;         /* JSON text, failure text, a reason, a blob URL, or NULL */
+    const char *custom_status;  /* JSON text, "null", or NULL */
+    const char *runtime_status; /* "Running", "Completed", ... as stored */
+    const char *execution_id;
+    dg_ticks created, last_updated, completed; /* 0 when absent */
+    int generation;
+};
+
+/* Valid task hub names (storage-schema.md §1.1): 3 to 45 letters and digits, starting with a letter. */
+bool hub_name_ok(const char *hub);
+
+/* Reads one instance. DG_ENOTFOUND when the instance or the hub's table does not exist. */
+dg_err hub_instance_get(az_client *c, az_ctx *x, const char *hub, const char *id, struct hub_instance *out);
+
+/* True for Completed, Failed, Terminated and Canceled. */
+bool hub_status_terminal(const char *runtime_status);
+
+#endif
