@@ -10,18 +10,7 @@
 
 bool az_container_name_ok(const char *name)
 {
-    /* The same rules as queue names. */
-    size_t n = name ? strlen(name) : 0;
-    if (n < 3 || n > 63 || name[0] == '-' || name[n - 1] == '-')
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = name[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
-            return false;
-        if (ch == '-' && name[i + 1] == '-')
-            return false;
-    }
-    return true;
+    return az_dns_name_ok(name);
 }
 
 static dg_err bad(az_ctx *x, const char *why)

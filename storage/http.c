@@ -559,3 +559,18 @@ char *az_path_segment(dg_arena *a, const char *s)
 {
     return dg_url_encode_a(a, s, strlen(s), NULL);
 }
+
+bool az_dns_name_ok(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n < 3 || n > 63 || name[0] == '-' || name[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = name[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
+            return false;
+        if (ch == '-' && name[i + 1] == '-')
+            return false;
+    }
+    return true;
+}

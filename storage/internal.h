@@ -55,6 +55,10 @@ const char *az_response_header(const struct az_response *resp, const char *name)
 /* Maps an HTTP status and service error code to the error enum. */
 dg_err az_map_status(long status, const char *code);
 
+/* Queue and container names: 3-63 lower-case letters, digits and single
+ * dashes, starting and ending with a letter or digit. */
+bool az_dns_name_ok(const char *name);
+
 /* Percent-encodes a path segment (keeps nothing but unreserved characters). */
 char *az_path_segment(dg_arena *a, const char *s);
 

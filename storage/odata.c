@@ -1,5 +1,6 @@
 #include "storage/odata.h"
 
+#include "base/utf8.h"
 #include "storage/entity.h"
 
 #include <inttypes.h>
@@ -168,46 +169,17 @@ static size_t bump_last(char *s, size_t n, size_t cap)
     size_t st = n - 1;
     while (st > 0 && ((unsigned char) s[st] & 0xC0) == 0x80)
         st--;
-    const unsigned char *u = (const unsigned char *) s + st;
-    size_t len = n - st;
-    uint32_t cp;
-    if (u[0] < 0x80 && len == 1)
-        cp = u[0];
-    else if ((u[0] & 0xE0) == 0xC0 && len == 2)
-        cp = (uint32_t) (u[0] & 0x1F) << 6 | (u[1] & 0x3F);
-    else if ((u[0] & 0xF0) == 0xE0 && len == 3)
-        cp = (uint32_t) (u[0] & 0x0F) << 12 | (uint32_t) (u[1] & 0x3F) << 6 | (u[2] & 0x3F);
-    else if ((u[0] & 0xF8) == 0xF0 && len == 4)
-        cp = (uint32_t) (u[0] & 0x07) << 18 | (uint32_t) (u[1] & 0x3F) << 12 | (uint32_t) (u[2] & 0x3F) << 6 |
-             (u[3] & 0x3F);
-    else
+    size_t i = st;
+    int32_t cp = dg_utf8_next((const unsigned char *) s, n, &i);
+    if (cp < 0 || i != n)
         return 0; /* not UTF-8 */
     cp++;
     if (cp == 0xD800)
         cp = 0xE000;
     if (cp > 0x10FFFF)
         return 0;
-    unsigned char enc[4];
-    size_t el;
-    if (cp < 0x80) {
-        enc[0] = (unsigned char) cp;
-        el = 1;
-    } else if (cp < 0x800) {
-        enc[0] = (unsigned char) (0xC0 | cp >> 6);
-        enc[1] = (unsigned char) (0x80 | (cp & 0x3F));
-        el = 2;
-    } else if (cp < 0x10000) {
-        enc[0] = (unsigned char) (0xE0 | cp >> 12);
-        enc[1] = (unsigned char) (0x80 | ((cp >> 6) & 0x3F));
-        enc[2] = (unsigned char) (0x80 | (cp & 0x3F));
-        el = 3;
-    } else {
-        enc[0] = (unsigned char) (0xF0 | cp >> 18);
-        enc[1] = (unsigned char) (0x80 | ((cp >> 12) & 0x3F));
-        enc[2] = (unsigned char) (0x80 | ((cp >> 6) & 0x3F));
-        enc[3] = (unsigned char) (0x80 | (cp & 0x3F));
-        el = 4;
-    }
+    char enc[4];
+    size_t el = dg_utf8_put(cp, enc);
     if (st + el + 1 > cap)
         return 0;
     memcpy(s + st, enc, el);
