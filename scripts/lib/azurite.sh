@@ -11,6 +11,7 @@
 # test run can leave Azurite behind.
 
 AZURITE_ROOT="${AZURITE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+. "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
 
 azurite_start() {
     local mode="$1" dir="$2"
@@ -32,12 +33,8 @@ azurite_start() {
     : > "$log"
     node "$js" "${args[@]}" > "$log" 2>&1 &
     AZURITE_PID=$!
-    # The watchdog: polls the starting shell and kills Azurite when it is gone.
-    local owner=$$
-    ( trap '' INT TERM
-      while kill -0 "$owner" 2>/dev/null && kill -0 "$AZURITE_PID" 2>/dev/null; do sleep 1; done
-      kill "$AZURITE_PID" 2>/dev/null ) >/dev/null 2>&1 &
-    AZURITE_WATCHDOG=$!
+    proc_watch "$AZURITE_PID"
+    AZURITE_WATCHDOG=$PROC_WATCHDOG
     local i
     for i in $(seq 1 200); do
         AZURITE_BLOB_PORT=$(sed -n 's/.*Blob service is successfully listening at http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log")
@@ -65,17 +62,7 @@ azurite_start() {
 }
 
 azurite_stop() {
-    if [ -n "${AZURITE_PID:-}" ]; then
-        kill "$AZURITE_PID" 2>/dev/null
-        local i
-        for i in $(seq 1 50); do kill -0 "$AZURITE_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$AZURITE_PID" 2>/dev/null
-        wait "$AZURITE_PID" 2>/dev/null
-        AZURITE_PID=
-    fi
-    if [ -n "${AZURITE_WATCHDOG:-}" ]; then
-        kill "$AZURITE_WATCHDOG" 2>/dev/null
-        wait "$AZURITE_WATCHDOG" 2>/dev/null
-        AZURITE_WATCHDOG=
-    fi
+    proc_stop "${AZURITE_PID:-}" "${AZURITE_WATCHDOG:-}" 5
+    AZURITE_PID=
+    AZURITE_WATCHDOG=
 }

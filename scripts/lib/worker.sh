@@ -21,6 +21,7 @@
 WORKER_ROOT="${WORKER_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 WORKER_PROJECT_DIR="$WORKER_ROOT/tests/interop/worker"
 WORKER_DLL="$WORKER_PROJECT_DIR/bin/Release/net10.0/DurableGatewayInteropWorker.dll"
+. "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
@@ -80,14 +81,8 @@ worker_start() {
     WORKER_PID=$!
     WORKER_HUB="$hub"
     WORKER_PARTITIONS="$partitions"
-    local owner=$$
-    ( trap '' INT TERM
-      while kill -0 "$owner" 2>/dev/null && kill -0 "$WORKER_PID" 2>/dev/null; do sleep 1; done
-      if kill "$WORKER_PID" 2>/dev/null; then
-          sleep 5
-          kill -9 "$WORKER_PID" 2>/dev/null
-      fi ) >/dev/null 2>&1 &
-    WORKER_WATCHDOG=$!
+    proc_watch "$WORKER_PID"
+    WORKER_WATCHDOG=$PROC_WATCHDOG
     local i
     for i in $(seq 1 1200); do
         if grep -q '^worker ready$' "$log" 2>/dev/null; then
@@ -110,19 +105,9 @@ worker_start() {
 }
 
 worker_stop() {
-    if [ -n "${WORKER_PID:-}" ]; then
-        kill "$WORKER_PID" 2>/dev/null
-        local i
-        for i in $(seq 1 200); do kill -0 "$WORKER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$WORKER_PID" 2>/dev/null
-        wait "$WORKER_PID" 2>/dev/null
-        WORKER_PID=
-    fi
-    if [ -n "${WORKER_WATCHDOG:-}" ]; then
-        kill "$WORKER_WATCHDOG" 2>/dev/null
-        wait "$WORKER_WATCHDOG" 2>/dev/null
-        WORKER_WATCHDOG=
-    fi
+    proc_stop "${WORKER_PID:-}" "${WORKER_WATCHDOG:-}" 20
+    WORKER_PID=
+    WORKER_WATCHDOG=
 }
 
 worker_cli() {
