@@ -79,6 +79,14 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, const rt_respo
     return ret;
 }
 
+/* A fixed JSON answer for the gateway's own paths (health, body cap). */
+static enum MHD_Result send_json(struct MHD_Connection *conn, dg_arena *a, int status, const char *json)
+{
+    rt_response rs = {0};
+    rt_set_json(&rs, a, status, json);
+    return send_response(conn, &rs);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void) cls;
@@ -88,16 +96,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
     DG_WARN(NULL, "http: %s", line);
-}
-
-static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, const char *json)
-{
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(json), (void *) json, MHD_RESPMEM_MUST_COPY);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
-    enum MHD_Result ret = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
-    return ret;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -135,15 +133,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (rq->too_big)
-        return send_json(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+        return send_json(conn, rq->arena, MHD_HTTP_CONTENT_TOO_LARGE,
                          "{\"Message\":\"The request body exceeds the gateway's limit of 4 MiB.\"}");
     size_t ul = strlen(url);
     while (ul > 1 && url[ul - 1] == '/')
         ul--;
     if (ul == 8 && strncasecmp(url, "/healthz", 8) == 0) {
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-            return send_json(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"Message\":\"Use GET.\"}");
-        return send_json(conn, MHD_HTTP_OK, "{\"status\":\"healthy\",\"version\":\"" DG_VERSION "\"}");
+            return send_json(conn, rq->arena, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"Message\":\"Use GET.\"}");
+        return send_json(conn, rq->arena, MHD_HTTP_OK,
+                         "{\"status\":\"healthy\",\"version\":\"" DG_VERSION "\"}");
     }
     struct header_list hl = {rq->arena, dg_arena_alloc(rq->arena, HEADERS_MAX * sizeof *hl.v), 0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &hl);

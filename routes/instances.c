@@ -64,17 +64,16 @@ void rt_get_status(const rt_ctx *c, rt_response *rs)
     cJSON *o = status_object(&in, rt_query_bool(c, "showInput", true));
     char *txt = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
-    const char *s = in.runtime_status ? in.runtime_status : "";
+    const char *s = in.runtime_status;
     int status;
-    if (strcmp(s, "Running") == 0 || strcmp(s, "Pending") == 0 || strcmp(s, "ContinuedAsNew") == 0 ||
-        strcmp(s, "Suspended") == 0)
+    if (hub_status_active(s))
         status = 202;
-    else if (strcmp(s, "Failed") == 0)
+    else if (s && strcmp(s, "Failed") == 0)
         status = rt_query_bool(c, "returnInternalServerErrorOnFailure", false) ? 500 : 200;
     else if (hub_status_terminal(s))
         status = 200;
     else
-        status = 500;
+        status = 500; /* a status this gateway does not know */
     rt_set_json(rs, a, status, txt);
     cJSON_free(txt);
     if (status == 202) {

@@ -1,6 +1,5 @@
 #include "routes/router.h"
 
-#include "base/buf.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "base/url.h"
@@ -8,8 +7,6 @@
 
 #include <string.h>
 #include <strings.h>
-
-enum seg_kind { LIT, PARAM, END };
 
 struct route {
     const char *method;

@@ -24,6 +24,12 @@ bool hub_status_terminal(const char *s)
                  strcmp(s, "Canceled") == 0);
 }
 
+bool hub_status_active(const char *s)
+{
+    return s && (strcmp(s, "Pending") == 0 || strcmp(s, "Running") == 0 || strcmp(s, "ContinuedAsNew") == 0 ||
+                 strcmp(s, "Suspended") == 0);
+}
+
 dg_err hub_instance_get(az_client *c, az_ctx *x, const char *hub, const char *id, struct hub_instance *out)
 {
     memset(out, 0, sizeof *out);

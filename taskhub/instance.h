@@ -28,5 +28,7 @@ dg_err hub_instance_get(az_client *c, az_ctx *x, const char *hub, const char *id
 
 /* True for Completed, Failed, Terminated and Canceled. */
 bool hub_status_terminal(const char *runtime_status);
+/* True for Pending, Running, ContinuedAsNew and Suspended: not finished yet. */
+bool hub_status_active(const char *runtime_status);
 
 #endif
