@@ -3,6 +3,18 @@
 #define RT_HANDLERS_H
 
 #include "routes/router.h"
+#include "taskhub/instance.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+/* status.c: how stored text becomes input/output/customStatus (http-api.md
+ * §5.1): NULL -> null, blank -> "", JSON -> the value, anything else -> a string. */
+cJSON *rt_stored_value(const char *s);
+/* The status object of §5.1, without historyEvents. */
+cJSON *rt_status_object(const struct hub_instance *in, bool show_input);
+/* Prints j as the JSON body and frees it. */
+void rt_set_cjson(rt_response *rs, dg_arena *a, int status, cJSON *j);
 
 void rt_get_status(const rt_ctx *c, rt_response *rs);
 

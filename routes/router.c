@@ -47,7 +47,8 @@ const char *rt_hub(const rt_ctx *c)
 }
 
 /* Pairs split on '&', name and value trimmed then decoded ('+' is a space);
- * repeated names joined with ','. Undecodable pairs are dropped. */
+ * repeated names joined with ',', except taskHub and connection, where the
+ * first non-blank value wins. Undecodable pairs are dropped. */
 static void parse_query(dg_arena *a, const char *q, rt_ctx *c)
 {
     size_t cap = 1;
@@ -72,7 +73,11 @@ static void parse_query(dg_arena *a, const char *q, rt_ctx *c)
         for (i = 0; i < c->nquery; i++)
             if (strcasecmp(c->query[i].name, dn) == 0)
                 break;
-        if (i < c->nquery)
+        if (i < c->nquery && (strcasecmp(dn, "taskHub") == 0 || strcasecmp(dn, "connection") == 0)) {
+            /* The first non-blank value wins (http-api.md §1.4). */
+            if (!*c->query[i].value)
+                c->query[i].value = dv;
+        } else if (i < c->nquery)
             c->query[i].value = dg_arena_printf(a, "%s,%s", c->query[i].value, dv);
         else
             c->query[c->nquery++] = (struct rt_param){dn, dv};

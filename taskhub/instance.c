@@ -1,6 +1,7 @@
 #include "taskhub/instance.h"
 
 #include "storage/table.h"
+#include "taskhub/largemsg.h"
 #include "taskhub/keys.h"
 
 #include <string.h>
@@ -30,28 +31,49 @@ bool hub_status_active(const char *s)
                  strcmp(s, "Suspended") == 0);
 }
 
-dg_err hub_instance_get(az_client *c, az_ctx *x, const char *hub, const char *id, struct hub_instance *out)
+dg_err hub_instance_from_entity(dg_arena *a, const az_entity *e, struct hub_instance *out)
+{
+    memset(out, 0, sizeof *out);
+    char *id;
+    if (hub_key_unescape(a, e->pk, strlen(e->pk), &id))
+        return DG_EBADRESP;
+    out->id = id;
+    out->name = az_entity_str(e, "Name");
+    out->version = az_entity_str(e, "Version");
+    out->input = az_entity_str(e, "Input");
+    out->output = az_entity_str(e, "Output");
+    out->custom_status = az_entity_str(e, "CustomStatus");
+    out->runtime_status = az_entity_str(e, "RuntimeStatus");
+    out->execution_id = az_entity_str(e, "ExecutionId");
+    out->created = az_entity_datetime(e, "CreatedTime", 0);
+    out->last_updated = az_entity_datetime(e, "LastUpdatedTime", 0);
+    out->completed = az_entity_datetime(e, "CompletedTime", 0);
+    out->generation = (int) az_entity_int(e, "Generation", 0);
+    out->etag = e->etag;
+    return DG_OK;
+}
+
+dg_err hub_instance_get(az_client *c, az_ctx *x, const char *hub, const char *id, unsigned flags,
+                        struct hub_instance *out)
 {
     memset(out, 0, sizeof *out);
     if (!hub_name_ok(hub))
         return DG_EINVAL;
     const char *table = dg_arena_printf(x->arena, "%sInstances", hub);
     const char *pk = hub_key_escape(x->arena, id, strlen(id));
+    const char *select =
+        dg_arena_printf(x->arena, "%s%s%s", HUB_INSTANCE_COLUMNS_NO_IO, flags & HUB_GET_INPUT ? ",Input" : "",
+                        flags & HUB_GET_OUTPUT ? ",Output" : "");
     az_entity e;
-    dg_err rc = az_table_get(c, x, table, pk, "", NULL, &e);
+    dg_err rc = az_table_get(c, x, table, pk, "", select, &e);
     if (rc)
         return rc;
-    out->id = dg_arena_strdup(x->arena, id);
-    out->name = az_entity_str(&e, "Name");
-    out->version = az_entity_str(&e, "Version");
-    out->input = az_entity_str(&e, "Input");
-    out->output = az_entity_str(&e, "Output");
-    out->custom_status = az_entity_str(&e, "CustomStatus");
-    out->runtime_status = az_entity_str(&e, "RuntimeStatus");
-    out->execution_id = az_entity_str(&e, "ExecutionId");
-    out->created = az_entity_datetime(&e, "CreatedTime", 0);
-    out->last_updated = az_entity_datetime(&e, "LastUpdatedTime", 0);
-    out->completed = az_entity_datetime(&e, "CompletedTime", 0);
-    out->generation = (int) az_entity_int(&e, "Generation", 0);
+    if ((rc = hub_instance_from_entity(x->arena, &e, out)) != DG_OK)
+        return rc;
+    out->id = dg_arena_strdup(x->arena, id); /* exactly as asked, even for an id no writer escaped */
+    if ((flags & HUB_GET_INPUT) && (rc = hub_large_resolve(c, x, hub, out->input, &out->input)) != DG_OK)
+        return rc;
+    if ((flags & HUB_GET_OUTPUT) && (rc = hub_large_resolve(c, x, hub, out->output, &out->output)) != DG_OK)
+        return rc;
     return DG_OK;
 }

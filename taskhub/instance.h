@@ -4,6 +4,7 @@
 
 #include "base/time.h"
 #include "storage/client.h"
+#include "storage/entity.h"
 
 #include <stdbool.h>
 
@@ -18,13 +19,28 @@ struct hub_instance {
     const char *execution_id;
     dg_ticks created, last_updated, completed; /* 0 when absent */
     int generation;
+    const char *etag; /* of the row, for conditional writes */
 };
+
+/* The columns of the instance model (OrchestrationInstanceStatus), for $select. */
+#define HUB_INSTANCE_COLUMNS_NO_IO                                                                           \
+    "PartitionKey,RowKey,Name,Version,CustomStatus,RuntimeStatus,CreatedTime,LastUpdatedTime,CompletedTime," \
+    "ScheduledStartTime,ExecutionId,Generation,Tags,TaskHubName"
+
+/* Fills *out from an Instances row (strings point into the entity's arena).
+ * DG_EBADRESP when the PartitionKey is not a valid escaped id. */
+dg_err hub_instance_from_entity(dg_arena *a, const az_entity *e, struct hub_instance *out);
 
 /* Valid task hub names (storage-schema.md §1.1): 3 to 45 letters and digits, starting with a letter. */
 bool hub_name_ok(const char *hub);
 
+enum {
+    HUB_GET_INPUT = 1,  /* read Input too (and follow it to its blob) */
+    HUB_GET_OUTPUT = 2, /* read Output too (and follow it to its blob) */
+};
 /* Reads one instance. DG_ENOTFOUND when the instance or the hub's table does not exist. */
-dg_err hub_instance_get(az_client *c, az_ctx *x, const char *hub, const char *id, struct hub_instance *out);
+dg_err hub_instance_get(az_client *c, az_ctx *x, const char *hub, const char *id, unsigned flags,
+                        struct hub_instance *out);
 
 /* True for Completed, Failed, Terminated and Canceled. */
 bool hub_status_terminal(const char *runtime_status);
