@@ -41,6 +41,21 @@ static const struct opt opts[] = {
      "accept requests without a key: local development only, never the default"},
     {"task-hub", "DG_TASK_HUB", OPT_STR, OFF(task_hub), NULL, 0, 0,
      "default task hub [default: host.json's extensions.durableTask.hubName, else DurableFunctionsHub]"},
+    {"partition-count", "DG_PARTITION_COUNT", OPT_LONG, OFF(partition_count), "4", 1, 16,
+     "control queues of a hub the gateway creates; existing hubs are discovered"},
+    {"public-url", "DG_PUBLIC_URL", OPT_STR, OFF(public_url), NULL, 0, 0,
+     "scheme://host[:port] for generated links [default: from the request's Host]"},
+    {"trust-forwarded", "DG_TRUST_FORWARDED", OPT_FLAG, OFF(trust_forwarded), "0", 0, 1,
+     "build links from X-Forwarded-Proto and X-Forwarded-Host (only behind a proxy that sets them)"},
+    {"orchestrators", "DG_ORCHESTRATORS", OPT_STR, OFF(orchestrators), NULL, 0, 0,
+     "comma list of the orchestrator names start accepts [default: any]"},
+    {"connections", "DG_CONNECTIONS", OPT_STR, OFF(connections), NULL, 0, 0,
+     "comma list of extra connection names for the 'connection' parameter; each name is an "
+     "environment variable holding a connection string"},
+    {"purge-budget-ms", "DG_PURGE_BUDGET_MS", OPT_LONG, OFF(purge_budget_ms), "20000", 100, 600000,
+     "time one purge-by-filter request may take before answering with a continuation token"},
+    {"config", "DG_CONFIG", OPT_STR, OFF(config_file), NULL, 0, 0,
+     "JSON file of option names to values, e.g. {\"port\": 8080}; flags and environment win over it"},
 };
 
 #define NOPTS (sizeof opts / sizeof *opts)
@@ -65,6 +80,51 @@ static const char *hub_from_host_json(void)
         snprintf(hub, sizeof hub, "%s", name->valuestring);
     cJSON_Delete(j);
     return hub;
+}
+
+/* The config file, kept for the life of the process (option strings point
+ * into it). NULL with a message when it cannot be read or is not an object. */
+static cJSON *load_file(const char *path, FILE *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(err, "durable-gateway: --config %s: cannot open it\n", path);
+        return NULL;
+    }
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    int big = !feof(f);
+    fclose(f);
+    cJSON *j = big ? NULL : cJSON_ParseWithLength(buf, n);
+    if (!cJSON_IsObject(j)) {
+        fprintf(err, "durable-gateway: --config %s: not a JSON object of options (or over 64 KiB)\n", path);
+        cJSON_Delete(j);
+        return NULL;
+    }
+    for (cJSON *it = j->child; it; it = it->next) {
+        size_t k = 0;
+        while (k < NOPTS && strcmp(opts[k].flag, it->string) != 0)
+            k++;
+        if (k == NOPTS || strcmp(it->string, "config") == 0) {
+            fprintf(err, "durable-gateway: --config %s: unknown option \"%s\"\n", path, it->string);
+            cJSON_Delete(j);
+            return NULL;
+        }
+    }
+    return j;
+}
+
+/* A file value as option text: strings as they are, numbers and booleans printed. */
+static const char *file_value(cJSON *file, const char *flag)
+{
+    cJSON *it = cJSON_GetObjectItemCaseSensitive(file, flag);
+    if (cJSON_IsString(it))
+        return it->valuestring;
+    if (cJSON_IsBool(it))
+        return cJSON_IsTrue(it) ? "1" : "0";
+    if (cJSON_IsNumber(it))
+        return cJSON_PrintUnformatted(it); /* kept for the life of the process */
+    return NULL;
 }
 
 static void usage(FILE *f)
@@ -155,12 +215,22 @@ enum gw_config_result gw_config_load(int argc, char **argv, struct gw_config *ou
             return GW_CONFIG_ERROR;
         given[o - opts] = 1;
     }
+    const struct opt *cfg_opt = &opts[NOPTS - 1];
+    if (!given[NOPTS - 1] && getenv(cfg_opt->env) && *getenv(cfg_opt->env))
+        out->config_file = getenv(cfg_opt->env);
+    cJSON *file = NULL;
+    if (out->config_file && !(file = load_file(out->config_file, err_stream)))
+        return GW_CONFIG_ERROR;
     for (size_t k = 0; k < NOPTS; k++) {
         if (given[k])
             continue;
         const char *v = opts[k].env ? getenv(opts[k].env) : NULL;
+        const char *fv = file_value(file, opts[k].flag);
         if (v && *v) {
             if (set(&opts[k], v, out, err_stream, "environment") != 0)
+                return GW_CONFIG_ERROR;
+        } else if (fv) {
+            if (set(&opts[k], fv, out, err_stream, "config file") != 0)
                 return GW_CONFIG_ERROR;
         } else if (opts[k].def) {
             set(&opts[k], opts[k].def, out, err_stream, "default");
@@ -168,6 +238,21 @@ enum gw_config_result gw_config_load(int argc, char **argv, struct gw_config *ou
     }
     if (!out->task_hub)
         out->task_hub = hub_from_host_json();
+    if (out->public_url) {
+        const char *u = out->public_url;
+        size_t n = strlen(u);
+        while (n && u[n - 1] == '/')
+            n--;
+        const char *host = strncmp(u, "https://", 8) == 0  ? u + 8
+                           : strncmp(u, "http://", 7) == 0 ? u + 7
+                                                           : NULL;
+        if (!host || host >= u + n || memchr(host, '/', (size_t) (u + n - host)) ||
+            strcspn(host, " \t?#@") < (size_t) (u + n - host)) {
+            fprintf(err_stream, "durable-gateway: --public-url must be http(s)://host[:port] with no path\n");
+            return GW_CONFIG_ERROR;
+        }
+        out->public_url = strndup(u, n);
+    }
     if (!out->key_file && !out->no_auth) {
         fprintf(err_stream,
                 "durable-gateway: no keys: pass --key-file FILE (or --no-auth for local development)\n");

@@ -12,13 +12,20 @@ struct gw_config {
     long port;                     /* default 7071, the Functions host's local port */
     const char *connection_string; /* secret-bearing: never log it */
     const char *log_level;
-    long threads;            /* libmicrohttpd worker threads */
-    long connection_limit;   /* concurrent connections */
-    long connection_timeout; /* idle seconds before a connection is closed */
-    long storage_timeout_ms; /* deadline of one storage call, retries included */
-    const char *key_file;    /* system keys (auth/keys.h); required unless no_auth */
-    long no_auth;            /* 1: accept every request without a key (development only) */
-    const char *task_hub;    /* resolved: --task-hub, else host.json's hubName, else DurableFunctionsHub */
+    long threads;              /* libmicrohttpd worker threads */
+    long connection_limit;     /* concurrent connections */
+    long connection_timeout;   /* idle seconds before a connection is closed */
+    long storage_timeout_ms;   /* deadline of one storage call, retries included */
+    const char *key_file;      /* system keys (auth/keys.h); required unless no_auth */
+    long no_auth;              /* 1: accept every request without a key (development only) */
+    const char *task_hub;      /* resolved: --task-hub, else host.json's hubName, else DurableFunctionsHub */
+    const char *config_file;   /* JSON object of option names to values, below flags and environment */
+    long partition_count;      /* control queues of hubs the gateway creates (existing hubs are discovered) */
+    const char *public_url;    /* scheme://host[:port] of generated links; NULL: the request's Host */
+    long trust_forwarded;      /* take X-Forwarded-Proto and X-Forwarded-Host for generated links */
+    const char *orchestrators; /* comma list: the only orchestrator names start accepts; NULL: any */
+    const char *connections;   /* comma list of connection names, each an environment variable */
+    long purge_budget_ms;      /* time one purge-by-filter request may take before it answers with a token */
 };
 
 enum gw_config_result { GW_CONFIG_OK, GW_CONFIG_EXIT, GW_CONFIG_ERROR };

@@ -1,6 +1,7 @@
 /* durable-gateway: parse the configuration, open the storage account, serve. */
 #include "auth/keys.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "gateway/config.h"
 #include "gateway/server.h"
 #include "storage/account.h"
@@ -9,9 +10,46 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t g_stop;
+
+/* Splits a comma list into a NULL-terminated array of trimmed, non-empty
+ * names (allocated for the life of the process). */
+static char **split_list(const char *s, size_t *n)
+{
+    size_t cap = 2;
+    for (const char *p = s; *p; p++)
+        cap += *p == ',';
+    char **v = dg_xcalloc(cap, sizeof *v);
+    *n = 0;
+    char *copy = dg_xstrdup(s), *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ' || *t == '\t')
+            t++;
+        size_t l = strlen(t);
+        while (l && (t[l - 1] == ' ' || t[l - 1] == '\t'))
+            t[--l] = '\0';
+        if (l)
+            v[(*n)++] = t;
+    }
+    return v;
+}
+
+static az_client *open_storage(const char *what, const char *connection_string, const struct gw_config *cfg)
+{
+    az_account acct;
+    char why[256];
+    if (az_account_parse(connection_string, &acct, why, sizeof why) != DG_OK) {
+        fprintf(stderr, "durable-gateway: %s: %s\n", what, why);
+        return NULL;
+    }
+    struct az_client_opts so = {.call_timeout_ms = cfg->storage_timeout_ms};
+    az_client *c = az_client_create(&acct, &so);
+    az_account_free(&acct);
+    return c;
+}
 
 static void on_signal(int sig)
 {
@@ -37,15 +75,27 @@ int main(int argc, char **argv)
     }
     dg_log_set_level((enum dg_log_level) lvl);
 
-    az_account acct;
     char why[256];
-    if (az_account_parse(cfg.connection_string, &acct, why, sizeof why) != DG_OK) {
-        fprintf(stderr, "durable-gateway: %s\n", why);
+    az_client *storage = open_storage("the connection string", cfg.connection_string, &cfg);
+    if (!storage)
         return 2;
+    size_t nconn = 0;
+    char **conn_names = cfg.connections ? split_list(cfg.connections, &nconn) : NULL;
+    struct rt_connection *conns = dg_xcalloc(nconn + 1, sizeof *conns);
+    for (size_t i = 0; i < nconn; i++) {
+        const char *cs = getenv(conn_names[i]);
+        if (!cs || !*cs) {
+            fprintf(stderr,
+                    "durable-gateway: --connections names %s, but that environment variable is empty\n",
+                    conn_names[i]);
+            return 2;
+        }
+        conns[i] = (struct rt_connection){conn_names[i], open_storage(conn_names[i], cs, &cfg)};
+        if (!conns[i].storage)
+            return 2;
     }
-    struct az_client_opts so = {.call_timeout_ms = cfg.storage_timeout_ms};
-    az_client *storage = az_client_create(&acct, &so);
-    az_account_free(&acct);
+    size_t norch = 0;
+    char **orchestrators = cfg.orchestrators ? split_list(cfg.orchestrators, &norch) : NULL;
 
     auth_keys *keys = NULL;
     if (cfg.key_file) {
@@ -67,7 +117,18 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    gw_server *srv = gw_server_start(&cfg, storage, cfg.no_auth ? NULL : keys);
+    struct rt_env env = {
+        .storage = storage,
+        .keys = cfg.no_auth ? NULL : keys,
+        .default_hub = cfg.task_hub,
+        .connections = conns,
+        .nconnections = nconn,
+        .default_partitions = (unsigned) cfg.partition_count,
+        .public_origin = cfg.public_url,
+        .trust_forwarded = (int) cfg.trust_forwarded,
+        .orchestrators = (const char *const *) orchestrators,
+    };
+    gw_server *srv = gw_server_start(&cfg, &env);
     if (!srv) {
         auth_keys_destroy(keys);
         az_client_destroy(storage);
@@ -80,6 +141,8 @@ int main(int argc, char **argv)
     DG_INFO(NULL, "shutting down");
     gw_server_stop(srv);
     auth_keys_destroy(keys);
+    for (size_t i = 0; i < nconn; i++)
+        az_client_destroy(conns[i].storage);
     az_client_destroy(storage);
     return 0;
 }

@@ -24,6 +24,7 @@ struct gw_server {
     const struct gw_config *cfg;
     struct rt_env env;
     unsigned port;
+    char origin[64]; /* http://listen:port, when a request has no usable Host */
 };
 
 /* One per request, made when the request line arrives (URI callback), freed on completion. */
@@ -147,13 +148,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct header_list hl = {rq->arena, dg_arena_alloc(rq->arena, HEADERS_MAX * sizeof *hl.v), 0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &hl);
     const char *q = strchr(rq->uri, '?');
-    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
     rt_request req = {
         .arena = rq->arena,
         .reqid = rq->reqid,
         .method = method,
         .path = q ? dg_arena_strndup(rq->arena, rq->uri, (size_t) (q - rq->uri)) : rq->uri,
-        .url = dg_arena_printf(rq->arena, "http://%s%s", host ? host : "127.0.0.1", rq->uri),
+        .origin = s->origin,
         .raw_query = q ? q + 1 : "",
         .headers = hl.v,
         .nheaders = hl.n,
@@ -166,7 +166,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return send_response(conn, &rs);
 }
 
-gw_server *gw_server_start(const struct gw_config *cfg, az_client *storage, const auth_keys *keys)
+gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env)
 {
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
@@ -178,7 +178,7 @@ gw_server *gw_server_start(const struct gw_config *cfg, az_client *storage, cons
     }
     gw_server *s = dg_xcalloc(1, sizeof *s);
     s->cfg = cfg;
-    s->env = (struct rt_env){.storage = storage, .keys = keys, .default_hub = cfg->task_hub};
+    s->env = *env;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     s->d = MHD_start_daemon(
         flags, (uint16_t) cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
@@ -193,6 +193,7 @@ gw_server *gw_server_start(const struct gw_config *cfg, az_client *storage, cons
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : (unsigned) cfg->port;
+    snprintf(s->origin, sizeof s->origin, "http://%s:%u", cfg->listen, s->port);
     return s;
 }
 

@@ -36,6 +36,29 @@ void rt_set_message(rt_response *rs, dg_arena *a, int status, const char *messag
     cJSON_Delete(o);
 }
 
+void rt_set_error(rt_response *rs, dg_arena *a, int status, const char *message,
+                  const char *exception_message, const char *exception_type)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "Message", message);
+    cJSON_AddStringToObject(o, "ExceptionMessage", exception_message ? exception_message : message);
+    cJSON_AddStringToObject(o, "ExceptionType", exception_type ? exception_type : "System.ArgumentException");
+    cJSON_AddNullToObject(o, "StackTrace");
+    char *txt = cJSON_PrintUnformatted(o);
+    rt_set_json(rs, a, status, txt);
+    cJSON_free(txt);
+    cJSON_Delete(o);
+}
+
+void rt_set_string(rt_response *rs, dg_arena *a, int status, const char *text)
+{
+    cJSON *o = cJSON_CreateString(text);
+    char *txt = cJSON_PrintUnformatted(o);
+    rt_set_json(rs, a, status, txt);
+    cJSON_free(txt);
+    cJSON_Delete(o);
+}
+
 void rt_set_empty(rt_response *rs, int status)
 {
     rs->status = status;

@@ -19,7 +19,7 @@ typedef struct rt_request {
     const char *reqid;
     const char *method;
     const char *path;      /* as received, still percent-encoded, without the query */
-    const char *url;       /* the absolute URL the client called, query included (for Location) */
+    const char *origin;    /* "http://host[:port]" the server answers on, used when Host is absent or odd */
     const char *raw_query; /* after '?', as received, or "" */
     const struct rt_param *headers;
     size_t nheaders;
@@ -45,6 +45,11 @@ void rt_set_header(rt_response *rs, dg_arena *a, const char *name, const char *v
 void rt_set_json(rt_response *rs, dg_arena *a, int status, const char *json);
 /* The host's error form A: {"Message":"..."}. */
 void rt_set_message(rt_response *rs, dg_arena *a, int status, const char *message);
+/* The host's error form B: {"Message","ExceptionMessage","ExceptionType","StackTrace":null}. */
+void rt_set_error(rt_response *rs, dg_arena *a, int status, const char *message,
+                  const char *exception_message, const char *exception_type);
+/* The host's error form C: the body is one JSON string. */
+void rt_set_string(rt_response *rs, dg_arena *a, int status, const char *text);
 /* Status only, empty body. */
 void rt_set_empty(rt_response *rs, int status);
 

@@ -7,17 +7,11 @@
 void rt_get_status(const rt_ctx *c, rt_response *rs)
 {
     dg_arena *a = c->rq->arena;
-    const char *hub = rt_hub(c);
-    if (!hub_name_ok(hub)) {
-        rt_set_message(rs, a, 400, "The task hub name is not valid.");
-        return;
-    }
     az_ctx x;
-    az_ctx_init(&x, a);
-    x.reqid = c->rq->reqid;
+    rt_az_ctx(c, &x);
     struct hub_instance in;
     bool show_input = rt_query_bool(c, "showInput", true);
-    dg_err rc = hub_instance_get(c->env->storage, &x, hub, c->seg[1],
+    dg_err rc = hub_instance_get(c->storage, &x, c->hub, c->seg[1],
                                  HUB_GET_OUTPUT | (show_input ? HUB_GET_INPUT : 0), &in);
     if (rc) {
         rt_storage_error(c, rs, rc);
@@ -36,7 +30,7 @@ void rt_get_status(const rt_ctx *c, rt_response *rs)
         status = 500; /* a status this gateway does not know */
     rt_set_cjson(rs, a, status, o);
     if (status == 202) {
-        rt_set_header(rs, a, "Location", c->rq->url);
+        rt_set_header(rs, a, "Location", c->url);
         rt_set_header(rs, a, "Retry-After", "5");
     }
 }

@@ -4,7 +4,9 @@
 #include "base/str.h"
 #include "base/url.h"
 #include "routes/handlers.h"
+#include "taskhub/instance.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -18,6 +20,13 @@ struct route {
 /* First match wins; literals compare ignoring case (http-api.md §1.2). */
 static const struct route routes[] = {
     {"GET", {"instances", "{}", NULL}, AUTH_READ, rt_get_status},
+    {"POST", {"orchestrators", "{}", NULL}, AUTH_WRITE, rt_start},
+    {"POST", {"orchestrators", "{}", "{}", NULL}, AUTH_WRITE, rt_start},
+    {"POST", {"instances", "{}", "raiseEvent", "{}", NULL}, AUTH_WRITE, rt_raise_event},
+    {"POST", {"instances", "{}", "terminate", NULL}, AUTH_WRITE, rt_terminate},
+    {"POST", {"instances", "{}", "suspend", NULL}, AUTH_WRITE, rt_suspend},
+    {"POST", {"instances", "{}", "resume", NULL}, AUTH_WRITE, rt_resume},
+    {"POST", {"instances", "{}", "restart", NULL}, AUTH_WRITE, rt_restart},
 };
 
 static const char *const bases[] = {"/runtime/webhooks/durabletask", "/durabletask"};
@@ -42,8 +51,59 @@ bool rt_query_bool(const rt_ctx *c, const char *name, bool def)
 
 const char *rt_hub(const rt_ctx *c)
 {
+    if (c->hub)
+        return c->hub;
     const char *h = rt_query(c, "taskHub");
     return h && *h ? h : c->env->default_hub;
+}
+
+void rt_az_ctx(const rt_ctx *c, az_ctx *x)
+{
+    az_ctx_init(x, c->rq->arena);
+    x->reqid = c->rq->reqid;
+}
+
+/* A Host (or X-Forwarded-Host) value safe to paste into a URL: a name or
+ * address and an optional port, nothing else. */
+static bool host_ok(const char *h)
+{
+    if (!h || !*h || strlen(h) > 255)
+        return false;
+    for (const char *p = h; *p; p++)
+        if (!(isalnum((unsigned char) *p) || strchr("-.:[]_", *p)))
+            return false;
+    return true;
+}
+
+/* The origin of generated links: the configured public origin, else the
+ * forwarded one when trusted and complete, else the Host the client called. */
+static const char *request_origin(const struct rt_env *env, const rt_request *rq)
+{
+    if (env->public_origin)
+        return env->public_origin;
+    if (env->trust_forwarded) {
+        const char *proto = rt_header(rq, "X-Forwarded-Proto");
+        const char *fh = rt_header(rq, "X-Forwarded-Host");
+        if (proto && (strcasecmp(proto, "http") == 0 || strcasecmp(proto, "https") == 0) && host_ok(fh))
+            return dg_arena_printf(rq->arena, "%s://%s", strcasecmp(proto, "https") == 0 ? "https" : "http",
+                                   fh);
+    }
+    const char *host = rt_header(rq, "Host");
+    if (host_ok(host))
+        return dg_arena_printf(rq->arena, "http://%s", host);
+    return rq->origin ? rq->origin : "http://127.0.0.1";
+}
+
+/* The connection named by the request: absent, "Storage" or "AzureWebJobsStorage"
+ * is the default one (http-api.md §1.4); others come from the configuration. */
+static az_client *request_storage(const struct rt_env *env, const char *name)
+{
+    if (!name || !*name || strcasecmp(name, "Storage") == 0 || strcasecmp(name, "AzureWebJobsStorage") == 0)
+        return env->storage;
+    for (size_t i = 0; i < env->nconnections; i++)
+        if (strcasecmp(env->connections[i].name, name) == 0)
+            return env->connections[i].storage;
+    return NULL;
 }
 
 /* Pairs split on '&', name and value trimmed then decoded ('+' is a space);
@@ -179,6 +239,7 @@ void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs
         const char *key = rt_header(rq, "x-functions-key");
         if (!key || !*key)
             key = rt_query(&c, "code");
+        c.key = key;
         enum auth_result ar = auth_check(env->keys, key, key ? strlen(key) : 0, r ? r->scope : AUTH_READ);
         if (ar != AUTH_OK) {
             rt_set_empty(rs, ar == AUTH_UNAUTHORIZED ? 401 : 403);
@@ -189,5 +250,23 @@ void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs
         rt_set_empty(rs, 404);
         return;
     }
+    /* Validate at the edge what every handler needs: the hub and the connection. */
+    c.hub = rt_hub(&c);
+    if (!hub_name_ok(c.hub)) {
+        rt_set_message(
+            rs, a, 400,
+            "The task hub name is not valid: it must be 3 to 45 letters and digits, starting with a letter.");
+        return;
+    }
+    const char *conn = rt_query(&c, "connection");
+    c.storage = request_storage(env, conn);
+    if (!c.storage) {
+        rt_set_message(rs, a, 400, "The connection named in the 'connection' parameter is not configured.");
+        return;
+    }
+    c.connection = conn && *conn ? conn : "Storage";
+    c.origin = request_origin(env, rq);
+    c.url = dg_arena_printf(a, "%s%s%s%s", c.origin, rq->path, rq->raw_query && *rq->raw_query ? "?" : "",
+                            rq->raw_query ? rq->raw_query : "");
     r->handler(&c, rs);
 }

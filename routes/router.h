@@ -8,10 +8,22 @@
 #include "routes/http.h"
 #include "storage/client.h"
 
-struct rt_env {
+/* A named connection: the value of the `connection` parameter that selects it. */
+struct rt_connection {
+    const char *name;
     az_client *storage;
+};
+
+struct rt_env {
+    az_client *storage;    /* the default connection (AzureWebJobsStorage, alias "Storage") */
     const auth_keys *keys; /* NULL: auth disabled (the explicit development option) */
     const char *default_hub;
+    const struct rt_connection *connections; /* more connections by name; may be NULL */
+    size_t nconnections;
+    unsigned default_partitions;      /* for hubs the gateway creates; 0: 4 */
+    const char *public_origin;        /* "https://host[:port]" for generated links; NULL: from the request */
+    int trust_forwarded;              /* take X-Forwarded-Proto/-Host for generated links */
+    const char *const *orchestrators; /* NULL-terminated allow-list of orchestrator names; NULL: any */
 };
 
 #define RT_MAX_SEGMENTS 6
@@ -20,6 +32,12 @@ struct rt_env {
 typedef struct rt_ctx {
     const struct rt_env *env;
     const rt_request *rq;
+    az_client *storage;               /* of the request's connection */
+    const char *hub;                  /* the request's task hub, already validated */
+    const char *connection;           /* the connection name for generated links ("Storage" by default) */
+    const char *origin;               /* "scheme://host[:port]" for generated links and Location */
+    const char *url;                  /* origin + the path and query the client called */
+    const char *key;                  /* the key the caller presented, for generated links; NULL: none */
     const char *seg[RT_MAX_SEGMENTS]; /* decoded path segments after the base path */
     size_t nseg;
     struct rt_param *query; /* names as sent, values trimmed and decoded; repeats joined with ',' */
@@ -30,8 +48,10 @@ typedef struct rt_ctx {
 const char *rt_query(const rt_ctx *c, const char *name);
 /* true/false in any case; anything else (or absence) gives the default. */
 bool rt_query_bool(const rt_ctx *c, const char *name, bool def);
-/* The task hub of the request: the taskHub parameter, else the configured default. */
+/* The task hub of the request (c->hub): the taskHub parameter, else the configured default. */
 const char *rt_hub(const rt_ctx *c);
+/* A fresh storage context for a call made on behalf of the request. */
+void rt_az_ctx(const rt_ctx *c, az_ctx *x);
 
 /* Answers rs for rq. Never fails: every error becomes a response. */
 void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs);

@@ -85,17 +85,12 @@ TestSuite(status, .init = setup, .fini = teardown, .timeout = 60);
 
 static rt_response get(const char *method, const char *path, const char *query, const char *hdr_key)
 {
-    static struct rt_param h[1];
-    rt_request rq = {.arena = a,
-                     .method = method,
-                     .path = path,
-                     .url = dg_arena_printf(a, "http://gw%s?%s", path, query),
-                     .raw_query = query};
-    if (hdr_key) {
-        h[0] = (struct rt_param){"X-Functions-Key", hdr_key};
-        rq.headers = h;
-        rq.nheaders = 1;
-    }
+    static struct rt_param h[2];
+    rt_request rq = {
+        .arena = a, .method = method, .path = path, .raw_query = query, .headers = h, .nheaders = 1};
+    h[0] = (struct rt_param){"Host", "gw"};
+    if (hdr_key)
+        h[rq.nheaders++] = (struct rt_param){"X-Functions-Key", hdr_key};
     rt_response rs;
     rt_dispatch(&env, &rq, &rs);
     return rs;

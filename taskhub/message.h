@@ -1,0 +1,44 @@
+/* Control-queue messages as a DurableTask client sends them (storage-schema.md
+ * §7): a MessageData envelope holding a TaskMessage whose Event is one history
+ * event, $type first on every object, Sender present and empty, and envelopes
+ * over 45 KiB moved to a gzip blob (§6.1). */
+#ifndef HUB_MESSAGE_H
+#define HUB_MESSAGE_H
+
+#include "base/time.h"
+#include "taskhub/hub.h"
+
+#include <cjson/cJSON.h>
+
+enum hub_event_type {
+    HUB_EV_EXECUTION_STARTED = 0,
+    HUB_EV_EXECUTION_TERMINATED = 3,
+    HUB_EV_EVENT_RAISED = 15,
+    HUB_EV_GENERIC = 17,
+    HUB_EV_EXECUTION_SUSPENDED = 19,
+    HUB_EV_EXECUTION_RESUMED = 20,
+};
+
+/* The name DurableTask gives the type ("ExecutionStarted", ...). */
+const char *hub_event_type_name(enum hub_event_type t);
+
+struct hub_sent {
+    char activity_id[37];  /* the envelope's ActivityId */
+    const char *blob_name; /* the large-message blob, or NULL when the message went whole */
+    const char *blob_url;  /* its absolute URL, or NULL */
+    dg_ticks timestamp;    /* the event's Timestamp */
+};
+
+/* Sends one event to the control queue of `instance_id`. `fields` is a cJSON
+ * object with the event's own members in order (e.g. Name, Input); this
+ * function adds $type first and the base members (EventType, EventId -1,
+ * IsPlayed false, Timestamp) last, and takes ownership of `fields`.
+ * execution_id NULL means "the current execution" (raise, terminate, suspend,
+ * resume, rewind); a start passes the new execution's id. timestamp 0: now. */
+dg_err hub_send_event(const struct hub *h, az_ctx *x, const char *instance_id, const char *execution_id,
+                      enum hub_event_type type, cJSON *fields, dg_ticks timestamp, struct hub_sent *sent);
+
+/* The OrchestrationInstance object {"$type","InstanceId","ExecutionId"}. */
+cJSON *hub_orchestration_instance(const char *instance_id, const char *execution_id);
+
+#endif
