@@ -16,15 +16,16 @@
 static volatile sig_atomic_t g_stop;
 
 /* Splits a comma list into a NULL-terminated array of trimmed, non-empty
- * names (allocated for the life of the process). */
+ * names. The array and the names are one allocation: free(array) frees both. */
 static char **split_list(const char *s, size_t *n)
 {
-    size_t cap = 2;
+    size_t cap = 2, len = strlen(s);
     for (const char *p = s; *p; p++)
         cap += *p == ',';
-    char **v = dg_xcalloc(cap, sizeof *v);
+    char **v = dg_xcalloc(1, cap * sizeof *v + len + 1);
     *n = 0;
-    char *copy = dg_xstrdup(s), *save = NULL;
+    char *copy = (char *) (v + cap), *save = NULL;
+    memcpy(copy, s, len + 1);
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         while (*t == ' ' || *t == '\t')
             t++;
@@ -143,6 +144,9 @@ int main(int argc, char **argv)
     auth_keys_destroy(keys);
     for (size_t i = 0; i < nconn; i++)
         az_client_destroy(conns[i].storage);
+    free(conns);
+    free(conn_names);
+    free(orchestrators);
     az_client_destroy(storage);
     return 0;
 }
