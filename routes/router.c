@@ -172,6 +172,8 @@ static int split_path(dg_arena *a, const struct rt_env *env, const char *path, r
         size_t pn = strlen(prefix);
         *app = 1;
         rest = pn && path[0] == '/' && has_base(path + 1, prefix, pn) ? path + 1 + pn : path;
+        if (!has_base(rest, "/orchestrators", 14))
+            return -1; /* not ours: 404 whatever the key */
     }
     c->nseg = 0;
     dg_str s = dg_str_c(rest);

@@ -52,7 +52,7 @@ static const cJSON *get(const cJSON *o, const char *path)
     return cur;
 }
 
-static const char *gets(const cJSON *o, const char *path)
+static const char *jstr(const cJSON *o, const char *path)
 {
     const cJSON *v = get(o, path);
     cr_assert(cJSON_IsString(v), "%s is not a string", path);
@@ -82,15 +82,15 @@ Test(start, creates_the_hub_sends_the_message_then_writes_the_row)
     for (cJSON *it = b->child; it; it = it->next, i++)
         cr_assert_str_eq(it->string, keys[i], "key %zu", i);
     cr_assert_eq(i, 8, "exactly the eight keys of §5.2, no rewindPostUri");
-    cr_assert_str_eq(gets(b, "id"), "order 42");
-    cr_assert_str_eq(gets(b, "statusQueryGetUri"), status_uri);
-    cr_assert_str_eq(gets(b, "terminatePostUri"),
+    cr_assert_str_eq(jstr(b, "id"), "order 42");
+    cr_assert_str_eq(jstr(b, "statusQueryGetUri"), status_uri);
+    cr_assert_str_eq(jstr(b, "terminatePostUri"),
                      dg_arena_printf(t.a,
                                      "http://gw.test:7071" BASE
                                      "/instances/order%%2042/terminate?reason={text}&taskHub=%s"
                                      "&connection=Storage&code=" TH_KEY,
                                      t.hub));
-    cr_assert_str_eq(gets(b, "sendEventPostUri"),
+    cr_assert_str_eq(jstr(b, "sendEventPostUri"),
                      dg_arena_printf(t.a,
                                      "http://gw.test:7071" BASE
                                      "/instances/order%%2042/raiseEvent/{eventName}?taskHub=%s"
@@ -100,27 +100,27 @@ Test(start, creates_the_hub_sends_the_message_then_writes_the_row)
     /* The message, on the partition FNV-1a picks among the 4 control queues of a new hub. */
     cJSON *m = th_take_message(&t, "order 42", 4);
     cr_assert_str_eq(th_first_key(m), "$type");
-    cr_assert_str_eq(gets(m, "$type"), "DurableTask.AzureStorage.MessageData");
+    cr_assert_str_eq(jstr(m, "$type"), "DurableTask.AzureStorage.MessageData");
     cr_assert(cJSON_IsNull(get(m, "CompressedBlobName")));
-    cr_assert_str_eq(gets(m, "Sender.InstanceId"), "");
-    cr_assert_str_eq(gets(m, "Sender.ExecutionId"), "");
+    cr_assert_str_eq(jstr(m, "Sender.InstanceId"), "");
+    cr_assert_str_eq(jstr(m, "Sender.ExecutionId"), "");
     cr_assert_null(get(m, "Sender.$type"), "Sender carries no $type");
     const cJSON *ev = get(m, "TaskMessage.Event");
     cr_assert_str_eq(th_first_key(ev), "$type");
-    cr_assert_str_eq(gets(ev, "$type"), "DurableTask.Core.History.ExecutionStartedEvent");
+    cr_assert_str_eq(jstr(ev, "$type"), "DurableTask.Core.History.ExecutionStartedEvent");
     cr_assert_eq(get(ev, "EventType")->valueint, 0);
     cr_assert_eq(get(ev, "EventId")->valueint, -1);
     cr_assert(cJSON_IsFalse(get(ev, "IsPlayed")));
-    cr_assert_str_eq(gets(ev, "Name"), "E1_HelloSequence");
-    cr_assert_str_eq(gets(ev, "Version"), "");
-    cr_assert_str_eq(gets(ev, "Input"), "{\"city\":\"Tokyo\"}", "compact JSON text");
+    cr_assert_str_eq(jstr(ev, "Name"), "E1_HelloSequence");
+    cr_assert_str_eq(jstr(ev, "Version"), "");
+    cr_assert_str_eq(jstr(ev, "Input"), "{\"city\":\"Tokyo\"}", "compact JSON text");
     cr_assert_eq(get(ev, "Generation")->valueint, 0);
     cr_assert(cJSON_IsNull(get(ev, "ParentInstance")));
-    const char *exec = gets(ev, "OrchestrationInstance.ExecutionId");
+    const char *exec = jstr(ev, "OrchestrationInstance.ExecutionId");
     cr_assert_eq(strlen(exec), 32);
-    cr_assert_str_eq(gets(m, "TaskMessage.OrchestrationInstance.InstanceId"), "order 42");
-    cr_assert_str_eq(gets(m, "TaskMessage.OrchestrationInstance.ExecutionId"), exec);
-    const char *ts = gets(ev, "Timestamp");
+    cr_assert_str_eq(jstr(m, "TaskMessage.OrchestrationInstance.InstanceId"), "order 42");
+    cr_assert_str_eq(jstr(m, "TaskMessage.OrchestrationInstance.ExecutionId"), exec);
+    const char *ts = jstr(ev, "Timestamp");
     cr_assert_eq(strlen(ts), 28, "7 fraction digits and Z: %s", ts);
 
     /* The row: Pending, same ExecutionId and Generation, typed columns. */
@@ -164,7 +164,7 @@ Test(start, empty_body_is_null_input_and_a_generated_id)
 {
     rt_response rs = th_do(&t, "POST", "/durabletask/orchestrators/Hello", NULL, NULL);
     cr_assert_eq(rs.status, 202);
-    const char *id = gets(th_json(&t, &rs), "id");
+    const char *id = jstr(th_json(&t, &rs), "id");
     cr_assert_eq(strlen(id), 32);
     cr_assert_eq(strspn(id, "0123456789abcdef"), 32, "GUID N format: %s", id);
     cJSON *m = th_take_message(&t, id, 4);
@@ -180,8 +180,8 @@ Test(start, bad_json_and_bad_ids_are_400_form_b)
     rt_response rs = th_do(&t, "POST", "/durabletask/orchestrators/Hello/x1", NULL, "{\"a\":");
     cr_assert_eq(rs.status, 400);
     cJSON *b = th_json(&t, &rs);
-    cr_assert_str_eq(gets(b, "Message"), "Invalid JSON content");
-    cr_assert_str_eq(gets(b, "ExceptionType"), "Newtonsoft.Json.JsonReaderException");
+    cr_assert_str_eq(jstr(b, "Message"), "Invalid JSON content");
+    cr_assert_str_eq(jstr(b, "ExceptionType"), "Newtonsoft.Json.JsonReaderException");
     cr_assert(cJSON_IsNull(get(b, "StackTrace")));
     cr_assert_eq(th_do(&t, "POST", "/durabletask/orchestrators/Hello/x1", NULL, "{} {}").status, 400,
                  "trailing data");
@@ -193,7 +193,7 @@ Test(start, bad_json_and_bad_ids_are_400_form_b)
                    NULL);
         cr_assert_eq(rs.status, 400, "%s: %d", bad[i], rs.status);
         b = th_json(&t, &rs);
-        cr_assert_str_eq(gets(b, "Message"), "One or more of the arguments submitted is incorrect");
+        cr_assert_str_eq(jstr(b, "Message"), "One or more of the arguments submitted is incorrect");
     }
     char longid[300];
     memset(longid, 'x', 257);
@@ -217,16 +217,16 @@ Test(start, ids_with_spaces_carets_plus_percent_and_non_ascii_round_trip)
         th_do(&t, "POST", dg_arena_printf(t.a, "/durabletask/orchestrators/Hello/%s", enc), NULL, "1");
     cr_assert_eq(rs.status, 202);
     cJSON *b = th_json(&t, &rs);
-    cr_assert_str_eq(gets(b, "id"), id);
-    cr_assert(strstr(gets(b, "statusQueryGetUri"), dg_arena_printf(t.a, "/instances/%s?", enc)), "%s",
-              gets(b, "statusQueryGetUri"));
+    cr_assert_str_eq(jstr(b, "id"), id);
+    cr_assert(strstr(jstr(b, "statusQueryGetUri"), dg_arena_printf(t.a, "/instances/%s?", enc)), "%s",
+              jstr(b, "statusQueryGetUri"));
     cJSON *m = th_take_message(&t, id, 4); /* hashed raw */
-    cr_assert_str_eq(gets(m, "TaskMessage.OrchestrationInstance.InstanceId"), id);
+    cr_assert_str_eq(jstr(m, "TaskMessage.OrchestrationInstance.InstanceId"), id);
     az_entity e = row(id); /* keyed escaped */
     cr_assert_str_eq(e.pk, "a b^^c+d%e\xc3\xa9\xe6\x9d\xb1");
     rs = th_do(&t, "GET", dg_arena_printf(t.a, "/durabletask/instances/%s", enc), NULL, NULL);
     cr_assert_eq(rs.status, 202);
-    cr_assert_str_eq(gets(th_json(&t, &rs), "instanceId"), id);
+    cr_assert_str_eq(jstr(th_json(&t, &rs), "instanceId"), id);
 }
 
 Test(start, dedupe_409_for_active_and_overwrite_with_generation_plus_one)
@@ -240,7 +240,7 @@ Test(start, dedupe_409_for_active_and_overwrite_with_generation_plus_one)
             th_do(&t, "POST", dg_arena_printf(t.a, "/durabletask/orchestrators/Hello/%s", id), NULL, "2");
         cr_assert_eq(rs.status, 409, "%s: %d", active[i], rs.status);
         cr_assert_str_eq(
-            gets(th_json(&t, &rs), "Message"),
+            jstr(th_json(&t, &rs), "Message"),
             dg_arena_printf(t.a, "An Orchestration instance with the status %s already exists.", active[i]));
         az_entity e = row(id);
         cr_assert_str_eq(az_entity_str(&e, "Input"), "1", "the existing instance is untouched");
@@ -255,7 +255,7 @@ Test(start, dedupe_409_for_active_and_overwrite_with_generation_plus_one)
     cr_assert_str_eq(az_entity_str(&e, "Input"), "2");
     cJSON *m = th_take_message(&t, "done", 4);
     cr_assert_eq(get(m, "TaskMessage.Event.Generation")->valueint, 1);
-    cr_assert_str_eq(gets(m, "TaskMessage.Event.OrchestrationInstance.ExecutionId"),
+    cr_assert_str_eq(jstr(m, "TaskMessage.Event.OrchestrationInstance.ExecutionId"),
                      az_entity_str(&e, "ExecutionId"));
 }
 
@@ -263,7 +263,7 @@ Test(start, version_parameter_and_allow_list)
 {
     rt_response rs = th_do(&t, "POST", "/durabletask/orchestrators/Hello/v1", "version=2.1", NULL);
     cr_assert_eq(rs.status, 202);
-    cr_assert_str_eq(gets(th_take_message(&t, "v1", 4), "TaskMessage.Event.Version"), "2.1");
+    cr_assert_str_eq(jstr(th_take_message(&t, "v1", 4), "TaskMessage.Event.Version"), "2.1");
     az_entity e = row("v1");
     cr_assert_str_eq(az_entity_str(&e, "Version"), "2.1");
 
@@ -273,7 +273,7 @@ Test(start, version_parameter_and_allow_list)
     cr_assert_eq(rs.status, 400);
     cJSON *b = th_json(&t, &rs);
     cr_assert_str_eq(
-        gets(b, "ExceptionMessage"),
+        jstr(b, "ExceptionMessage"),
         "The function 'Nope' doesn't exist, is disabled, or is not an orchestrator function. Additional "
         "info: The following are the known orchestrator functions: 'Hello', 'E1_HelloSequence'.");
     th_assert_no_message(&t, "n1", 4);
@@ -305,7 +305,7 @@ Test(start, routes_to_the_discovered_partition_count)
     /* "abc" is partition 3 of 4 but 1 of 2 (storage-schema.md §5). */
     cr_assert_eq(th_do(&t, "POST", "/durabletask/orchestrators/Hello/abc", NULL, NULL).status, 202);
     cJSON *m = th_take_message(&t, "abc", 2);
-    cr_assert_str_eq(gets(m, "TaskMessage.OrchestrationInstance.InstanceId"), "abc");
+    cr_assert_str_eq(jstr(m, "TaskMessage.OrchestrationInstance.InstanceId"), "abc");
     th_assert_no_message(&t, "abc", 4);
 }
 
@@ -326,7 +326,7 @@ Test(start, a_large_input_goes_to_a_message_blob_and_reads_back)
     rt_response rs = th_do(&t, "POST", "/durabletask/orchestrators/Hello/big1", NULL, in);
     cr_assert_eq(rs.status, 202);
     cJSON *m = th_take_message(&t, "big1", 4);
-    const char *blob = gets(m, "CompressedBlobName");
+    const char *blob = jstr(m, "CompressedBlobName");
     cr_assert(strncmp(blob, "big1/message-", 13) == 0 && strstr(blob, "-ExecutionStarted.json.gz"), "%s",
               blob);
     cr_assert(cJSON_IsNull(get(m, "TaskMessage")));
@@ -347,7 +347,7 @@ Test(start, a_large_input_goes_to_a_message_blob_and_reads_back)
               az_entity_str(&e, "Input"));
     rs = th_do(&t, "GET", "/durabletask/instances/big1", NULL, NULL);
     cr_assert_eq(rs.status, 202);
-    cr_assert_str_eq(gets(th_json(&t, &rs), "input"), dg_arena_strndup(t.a, in + 1, 100000));
+    cr_assert_str_eq(jstr(th_json(&t, &rs), "input"), dg_arena_strndup(t.a, in + 1, 100000));
 }
 
 Test(start, an_input_over_the_table_limit_but_under_the_queue_limit)
@@ -357,12 +357,12 @@ Test(start, an_input_over_the_table_limit_but_under_the_queue_limit)
     cr_assert_eq(rs.status, 202);
     cJSON *m = th_take_message(&t, "mid1", 4);
     cr_assert(cJSON_IsNull(get(m, "CompressedBlobName")), "the message went whole");
-    cr_assert_str_eq(gets(m, "TaskMessage.Event.Input"), in);
+    cr_assert_str_eq(jstr(m, "TaskMessage.Event.Input"), in);
     az_entity e = row("mid1");
     const char *url = az_entity_str(&e, "Input");
     cr_assert(hub_large_is_url(url) && strstr(url, "/mid1/history--Input-"), "%s", url);
     rs = th_do(&t, "GET", "/durabletask/instances/mid1", NULL, NULL);
-    cr_assert_str_eq(gets(th_json(&t, &rs), "input"), dg_arena_strndup(t.a, in + 1, 40000));
+    cr_assert_str_eq(jstr(th_json(&t, &rs), "input"), dg_arena_strndup(t.a, in + 1, 40000));
 }
 
 Test(start, links_follow_public_origin_and_forwarded_headers)
@@ -466,11 +466,11 @@ Test(restart, new_id_same_name_and_input)
     rt_response rs = th_do(&t, "POST", "/durabletask/instances/r1/restart", NULL, NULL);
     cr_assert_eq(rs.status, 202, "got %d", rs.status);
     cr_assert_str_eq(th_header(&rs, "Retry-After"), "10");
-    const char *id = gets(th_json(&t, &rs), "id");
+    const char *id = jstr(th_json(&t, &rs), "id");
     cr_assert_eq(strlen(id), 32);
     cJSON *m = th_take_message(&t, id, 4);
-    cr_assert_str_eq(gets(m, "TaskMessage.Event.Name"), "E1_HelloSequence");
-    cr_assert_str_eq(gets(m, "TaskMessage.Event.Input"), "{\"x\":1}");
+    cr_assert_str_eq(jstr(m, "TaskMessage.Event.Name"), "E1_HelloSequence");
+    cr_assert_str_eq(jstr(m, "TaskMessage.Event.Input"), "{\"x\":1}");
     az_entity e = row("r1");
     cr_assert_str_eq(az_entity_str(&e, "RuntimeStatus"), "Completed", "the old instance is untouched");
 }
@@ -482,16 +482,16 @@ Test(restart, same_id_and_its_rules)
     rt_response rs =
         th_do(&t, "POST", "/durabletask/instances/r2/restart", "restartWithNewInstanceId=false", NULL);
     cr_assert_eq(rs.status, 202);
-    cr_assert_str_eq(gets(th_json(&t, &rs), "id"), "r2");
+    cr_assert_str_eq(jstr(th_json(&t, &rs), "id"), "r2");
     az_entity e = row("r2");
     cr_assert_str_eq(az_entity_str(&e, "RuntimeStatus"), "Pending");
     cr_assert_eq(az_entity_int(&e, "Generation", -1), 1);
     rs = th_do(&t, "POST", "/durabletask/instances/r2/restart", "restartWithNewInstanceId=false", NULL);
     cr_assert_eq(rs.status, 409, "now it is Pending");
-    cr_assert_str_eq(gets(th_json(&t, &rs), "Message"),
+    cr_assert_str_eq(jstr(th_json(&t, &rs), "Message"),
                      "A non-terminal instance with this instance ID already exists.");
     rs = th_do(&t, "POST", "/durabletask/instances/nope/restart", NULL, NULL);
     cr_assert_eq(rs.status, 400);
-    cr_assert_str_eq(gets(th_json(&t, &rs), "Message"),
+    cr_assert_str_eq(jstr(th_json(&t, &rs), "Message"),
                      "InstanceId does not match a valid orchestration instance.");
 }
