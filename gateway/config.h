@@ -26,6 +26,13 @@ struct gw_config {
     const char *orchestrators; /* comma list: the only orchestrator names start accepts; NULL: any */
     const char *connections;   /* comma list of connection names, each an environment variable */
     long purge_budget_ms;      /* time one purge-by-filter request may take before it answers with a token */
+    const char *app_prefix;    /* the app's HTTP route prefix for /{prefix}/orchestrators/{name}/wait */
+    long wait_timeout_ms;      /* long-poll: timeout when the request gives none */
+    long wait_interval_ms;     /* long-poll: read interval when the request gives none */
+    long wait_max_timeout_ms;  /* long-poll: longer timeouts are cut to this */
+    long wait_min_interval_ms; /* long-poll: shorter intervals are raised to this */
+    long max_waiters;          /* long-poll: held requests at once; past it 503 */
+    long wait_readers;         /* long-poll: concurrent status reads */
 };
 
 enum gw_config_result { GW_CONFIG_OK, GW_CONFIG_EXIT, GW_CONFIG_ERROR };

@@ -8,6 +8,7 @@
 #include "storage/client.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,7 +129,14 @@ int main(int argc, char **argv)
         .public_origin = cfg.public_url,
         .trust_forwarded = (int) cfg.trust_forwarded,
         .orchestrators = (const char *const *) orchestrators,
+        .app_prefix = cfg.app_prefix,
     };
+    /* Every held request is a socket: allow as many as the system lets us. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     gw_server *srv = gw_server_start(&cfg, &env);
     if (!srv) {
         auth_keys_destroy(keys);

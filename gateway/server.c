@@ -5,15 +5,19 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rand.h"
+#include "base/time.h"
+#include "gateway/wait.h"
 #include "routes/router.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BODY_CAP (4u << 20) /* request bodies: the largest payload a task hub accepts in one start */
 
@@ -23,8 +27,11 @@ struct gw_server {
     struct MHD_Daemon *d;
     const struct gw_config *cfg;
     struct rt_env env;
+    struct rt_wait_limits limits;
+    gw_waits *waits;
     unsigned port;
-    char origin[64]; /* http://listen:port, when a request has no usable Host */
+    char origin[64];            /* http://listen:port, when a request has no usable Host */
+    _Atomic long open_requests; /* made by the URI callback, not yet completed */
 };
 
 /* One per request, made when the request line arrives (URI callback), freed on completion. */
@@ -35,13 +42,19 @@ struct request {
     dg_buf body;
     int too_big;
     int started;
+    int held; /* suspended in the long-poll: waiter below */
+    int64_t t0_ms;
+    const char *method;
+    struct gw_waiter waiter;
 };
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    (void) cls;
+    struct gw_server *s = cls;
     (void) conn;
+    atomic_fetch_add(&s->open_requests, 1);
     struct request *rq = dg_xcalloc(1, sizeof *rq);
+    rq->t0_ms = dg_mono_ms();
     rq->arena = dg_arena_create();
     rq->uri = dg_arena_strdup(rq->arena, uri ? uri : "/");
     unsigned char r[6];
@@ -80,6 +93,34 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, const rt_respo
     return ret;
 }
 
+/* Prometheus text of the gateway's own counters: storage calls and the long-poll. */
+static enum MHD_Result send_metrics(struct gw_server *s, struct MHD_Connection *conn, dg_arena *a)
+{
+    struct az_stats st;
+    az_client_stats(s->env.storage, &st);
+    struct gw_wait_stats w;
+    gw_waits_stats(s->waits, &w);
+    const char *txt = dg_arena_printf(
+        a,
+        "# TYPE dg_storage_requests_total counter\ndg_storage_requests_total %llu\n"
+        "# TYPE dg_storage_connections_total counter\ndg_storage_connections_total %llu\n"
+        "# TYPE dg_storage_retries_total counter\ndg_storage_retries_total %llu\n"
+        "# TYPE dg_wait_held gauge\ndg_wait_held %llu\n"
+        "# TYPE dg_wait_instances gauge\ndg_wait_instances %llu\n"
+        "# TYPE dg_wait_reads_total counter\ndg_wait_reads_total %llu\n"
+        "# TYPE dg_wait_completed_total counter\ndg_wait_completed_total %llu\n"
+        "# TYPE dg_wait_timeouts_total counter\ndg_wait_timeouts_total %llu\n"
+        "# TYPE dg_wait_disconnects_total counter\ndg_wait_disconnects_total %llu\n"
+        "# TYPE dg_requests_open gauge\ndg_requests_open %ld\n",
+        (unsigned long long) st.requests, (unsigned long long) st.connections,
+        (unsigned long long) st.retries, (unsigned long long) w.held, (unsigned long long) w.groups,
+        (unsigned long long) w.reads, (unsigned long long) w.completed, (unsigned long long) w.timeouts,
+        (unsigned long long) w.disconnects, atomic_load(&s->open_requests));
+    rt_response rs = {
+        .status = 200, .content_type = "text/plain; version=0.0.4", .body = txt, .body_len = strlen(txt)};
+    return send_response(conn, &rs);
+}
+
 /* A fixed JSON answer for the gateway's own paths (health, body cap). */
 static enum MHD_Result send_json(struct MHD_Connection *conn, dg_arena *a, int status, const char *json)
 {
@@ -102,12 +143,13 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void) cls;
+    struct gw_server *s = cls;
     (void) conn;
     (void) toe;
     struct request *rq = *con_cls;
     if (!rq)
         return;
+    atomic_fetch_sub(&s->open_requests, 1);
     dg_buf_free(&rq->body);
     dg_arena_destroy(rq->arena);
     free(rq);
@@ -123,6 +165,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct request *rq = *con_cls;
     if (!rq)
         return MHD_NO; /* the URI callback always makes one */
+    if (rq->held) {
+        /* Resumed by the long-poll: answer, or drop a client that hung up. */
+        if (rq->waiter.state == GW_CANCELLED) {
+            DG_INFO(rq->reqid, "%s %s -> client gone while waiting", method, dg_redact(rq->arena, rq->uri));
+            return MHD_NO;
+        }
+        if (rq->waiter.state != GW_ANSWERED)
+            return MHD_YES;
+        rq->held = 0;
+        DG_INFO(rq->reqid, "%s %s -> %d after %lld ms", method, dg_redact(rq->arena, rq->uri),
+                rq->waiter.answer.status, (long long) (dg_mono_ms() - rq->t0_ms));
+        return send_response(conn, &rq->waiter.answer);
+    }
     if (!rq->started) {
         rq->started = 1; /* the first call brings the headers only */
         return MHD_YES;
@@ -139,6 +194,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     size_t ul = strlen(url);
     while (ul > 1 && url[ul - 1] == '/')
         ul--;
+    if (ul == 8 && strncasecmp(url, "/metrics", 8) == 0 && strcmp(method, "GET") == 0)
+        return send_metrics(s, conn, rq->arena);
     if (ul == 8 && strncasecmp(url, "/healthz", 8) == 0) {
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
             return send_json(conn, rq->arena, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"Message\":\"Use GET.\"}");
@@ -159,9 +216,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .nheaders = hl.n,
         .body = rq->body.d ? rq->body.d : "",
         .body_len = rq->body.len,
+        .t0_ms = rq->t0_ms,
     };
     rt_response rs;
     rt_dispatch(&s->env, &req, &rs);
+    if (rs.wait) {
+        /* Hold the request: no thread waits, the connection sleeps until the
+         * scheduler answers it or the client hangs up. */
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        rq->waiter = (struct gw_waiter){.w = rs.wait, .conn = conn, .fd = ci ? ci->connect_fd : -1};
+        rq->held = 1;
+        MHD_suspend_connection(conn);
+        gw_waits_add(s->waits, &rq->waiter);
+        return MHD_YES;
+    }
     DG_INFO(rq->reqid, "%s %s -> %d", method, dg_redact(rq->arena, rq->uri), rs.status);
     return send_response(conn, &rs);
 }
@@ -179,7 +247,17 @@ gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env
     gw_server *s = dg_xcalloc(1, sizeof *s);
     s->cfg = cfg;
     s->env = *env;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    s->limits = (struct rt_wait_limits){
+        .default_timeout_ms = cfg->wait_timeout_ms,
+        .default_interval_ms = cfg->wait_interval_ms,
+        .max_timeout_ms = cfg->wait_max_timeout_ms,
+        .min_interval_ms = cfg->wait_min_interval_ms,
+        .max_waiters = cfg->max_waiters,
+    };
+    s->env.waits = &s->limits;
+    s->waits = gw_waits_create(&s->env, (int) cfg->wait_readers);
+    unsigned flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     s->d = MHD_start_daemon(
         flags, (uint16_t) cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned) cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
@@ -188,6 +266,7 @@ gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
     if (!s->d) {
         DG_ERROR(NULL, "cannot listen on %s:%ld (address in use or not available)", cfg->listen, cfg->port);
+        gw_waits_destroy(s->waits);
         free(s);
         return NULL;
     }
@@ -206,6 +285,14 @@ void gw_server_stop(gw_server *s)
 {
     if (!s)
         return;
+    /* Take no new connections, answer every waiter at once with its 202, give
+     * the answers in flight a moment to leave, then stop. */
+    MHD_quiesce_daemon(s->d);
+    gw_waits_drain(s->waits);
+    int64_t until = dg_mono_ms() + 3000;
+    while (atomic_load(&s->open_requests) > 0 && dg_mono_ms() < until)
+        usleep(10000);
     MHD_stop_daemon(s->d);
+    gw_waits_destroy(s->waits);
     free(s);
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct rt_param {
     const char *name, *value;
@@ -25,11 +26,18 @@ typedef struct rt_request {
     size_t nheaders;
     const char *body;
     size_t body_len;
+    int64_t t0_ms; /* when the request arrived (dg_mono_ms), for wait deadlines; 0: now */
 } rt_request;
 
 #define RT_MAX_RESPONSE_HEADERS 8
 
+struct rt_wait;
+
 typedef struct rt_response {
+    /* Set by a handler that wants the request held until an instance finishes
+     * (the long-poll): the gateway suspends the connection and answers later
+     * with rt_wait_answer() or the wait's timeout answer. status etc. unused then. */
+    struct rt_wait *wait;
     int status;
     struct rt_param headers[RT_MAX_RESPONSE_HEADERS];
     size_t nheaders;

@@ -6,7 +6,6 @@
 
 void rt_get_status(const rt_ctx *c, rt_response *rs)
 {
-    dg_arena *a = c->rq->arena;
     az_ctx x;
     rt_az_ctx(c, &x);
     struct hub_instance in;
@@ -17,8 +16,14 @@ void rt_get_status(const rt_ctx *c, rt_response *rs)
         rt_storage_error(c, rs, rc);
         return;
     }
-    cJSON *o = rt_status_object(&in, show_input);
-    const char *s = in.runtime_status;
+    rt_status_answer(c, &in, rs);
+}
+
+void rt_status_answer(const rt_ctx *c, const struct hub_instance *in, rt_response *rs)
+{
+    dg_arena *a = c->rq->arena;
+    cJSON *o = rt_status_object(in, rt_query_bool(c, "showInput", true));
+    const char *s = in->runtime_status;
     int status;
     if (hub_status_active(s))
         status = 202;

@@ -51,9 +51,10 @@ static void unknown_orchestrator(const rt_ctx *c, rt_response *rs, const char *n
     rt_set_error(rs, a, 400, ARG_ERROR, msg, "System.ArgumentException");
 }
 
-/* Starts and answers: 202 check-status, 409 on an active duplicate, storage errors. */
+/* Starts and answers: 202 check-status (or a held wait when spec asks for
+ * one, its slot already reserved), 409 on an active duplicate, storage errors. */
 static void start_and_answer(const rt_ctx *c, rt_response *rs, const struct hub_start *req,
-                             const char *conflict_message)
+                             const char *conflict_message, const struct rt_wait_spec *spec)
 {
     dg_arena *a = c->rq->arena;
     az_ctx x;
@@ -63,6 +64,8 @@ static void start_and_answer(const rt_ctx *c, rt_response *rs, const struct hub_
     struct hub_started st;
     if (!rc)
         rc = hub_start_instance(&h, &x, req, &st);
+    if (rc && spec->wanted)
+        rt_wait_release(c->env);
     if (rc == DG_ECONFLICT) {
         if (conflict_message)
             rt_set_error(rs, a, 409, conflict_message,
@@ -79,10 +82,15 @@ static void start_and_answer(const rt_ctx *c, rt_response *rs, const struct hub_
         rt_storage_error(c, rs, rc);
         return;
     }
-    rt_set_check_status(c, rs, req->instance_id);
+    if (spec->wanted)
+        rt_wait_hold(c, rs, req->instance_id, spec, true);
+    else
+        rt_set_check_status(c, rs, req->instance_id);
 }
 
-void rt_start(const rt_ctx *c, rt_response *rs)
+/* Start, and wait when spec asks for it: the host's form (§4.2) and the
+ * HttpSyncStart sample's. Every check runs before anything is started. */
+static void start(const rt_ctx *c, rt_response *rs, const char *id, const struct rt_wait_spec *spec)
 {
     dg_arena *a = c->rq->arena;
     const char *name = c->seg[1];
@@ -91,7 +99,6 @@ void rt_start(const rt_ctx *c, rt_response *rs)
         return;
     }
     char gen[33];
-    const char *id = c->nseg > 2 ? c->seg[2] : NULL;
     if (!id) {
         guid_n(gen);
         id = gen;
@@ -111,13 +118,34 @@ void rt_start(const rt_ctx *c, rt_response *rs)
     }
     const char *version = rt_query(c, "version");
     struct hub_start req = {.instance_id = id, .name = name, .version = version, .input = input};
-    start_and_answer(c, rs, &req, NULL);
+    if (spec->wanted && !rt_wait_reserve(c, rs))
+        return;
+    start_and_answer(c, rs, &req, NULL, spec);
+}
+
+void rt_start(const rt_ctx *c, rt_response *rs)
+{
+    struct rt_wait_spec spec;
+    if (!rt_wait_params(c, rs, "pollingInterval", false, &spec))
+        return;
+    start(c, rs, c->nseg > 2 ? c->seg[2] : NULL, &spec);
+}
+
+void rt_start_wait(const rt_ctx *c, rt_response *rs)
+{
+    struct rt_wait_spec spec;
+    if (!rt_wait_params(c, rs, "retryInterval", true, &spec))
+        return;
+    start(c, rs, NULL, &spec);
 }
 
 void rt_restart(const rt_ctx *c, rt_response *rs)
 {
     dg_arena *a = c->rq->arena;
     const char *id = c->seg[1];
+    struct rt_wait_spec spec;
+    if (!rt_wait_params(c, rs, "pollingInterval", false, &spec))
+        return;
     az_ctx x;
     rt_az_ctx(c, &x);
     struct hub_instance in;
@@ -139,5 +167,7 @@ void rt_restart(const rt_ctx *c, rt_response *rs)
         new_id = gen;
     }
     struct hub_start req = {.instance_id = new_id, .name = in.name, .version = in.version, .input = in.input};
-    start_and_answer(c, rs, &req, "A non-terminal instance with this instance ID already exists.");
+    if (spec.wanted && !rt_wait_reserve(c, rs))
+        return;
+    start_and_answer(c, rs, &req, "A non-terminal instance with this instance ID already exists.", &spec);
 }

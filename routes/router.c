@@ -27,6 +27,12 @@ static const struct route routes[] = {
     {"POST", {"instances", "{}", "suspend", NULL}, AUTH_WRITE, rt_suspend},
     {"POST", {"instances", "{}", "resume", NULL}, AUTH_WRITE, rt_resume},
     {"POST", {"instances", "{}", "restart", NULL}, AUTH_WRITE, rt_restart},
+    {"GET", {"instances", "{}", "wait", NULL}, AUTH_READ, rt_wait_instance},
+};
+
+/* Under the app's own paths (/{prefix}/... and /...): the HttpSyncStart sample's route. */
+static const struct route app_routes[] = {
+    {"POST", {"orchestrators", "{}", "wait", NULL}, AUTH_WRITE, rt_start_wait},
 };
 
 static const char *const bases[] = {"/runtime/webhooks/durabletask", "/durabletask"};
@@ -148,18 +154,27 @@ static void parse_query(dg_arena *a, const char *q, rt_ctx *c)
  * stays inside one segment (an instance id may hold '/'). Empty segments from
  * leading, trailing or doubled slashes are dropped. -1: no base matches or the
  * path does not decode. */
-static int split_path(dg_arena *a, const char *path, rt_ctx *c)
+static bool has_base(const char *path, const char *base, size_t n)
+{
+    return strncasecmp(path, base, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+static int split_path(dg_arena *a, const struct rt_env *env, const char *path, rt_ctx *c, int *app)
 {
     const char *rest = NULL;
-    for (size_t i = 0; i < sizeof bases / sizeof *bases; i++) {
-        size_t n = strlen(bases[i]);
-        if (strncasecmp(path, bases[i], n) == 0 && (path[n] == '/' || path[n] == '\0')) {
-            rest = path + n;
-            break;
-        }
+    *app = 0;
+    for (size_t i = 0; i < sizeof bases / sizeof *bases && !rest; i++)
+        if (has_base(path, bases[i], strlen(bases[i])))
+            rest = path + strlen(bases[i]);
+    if (!rest) {
+        /* The app's own paths: /{prefix}/... first, then the root. */
+        const char *prefix = env->app_prefix ? env->app_prefix : "api";
+        size_t pn = strlen(prefix);
+        *app = 1;
+        rest = pn && path[0] == '/' && has_base(path + 1, prefix, pn) ? path + 1 + pn : path;
+        if (!has_base(rest, "/orchestrators", 14))
+            return -1; /* not ours: 404 whatever the key */
     }
-    if (!rest)
-        return -1;
     c->nseg = 0;
     dg_str s = dg_str_c(rest);
     while (s.p && s.n) {
@@ -224,15 +239,18 @@ void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs
     dg_arena *a = rq->arena;
     rt_ctx c = {.env = env, .rq = rq};
     memset(rs, 0, sizeof *rs);
-    if (split_path(a, rq->path, &c) != 0) {
+    int app;
+    if (split_path(a, env, rq->path, &c, &app) != 0) {
         rt_set_empty(rs, 404);
         return;
     }
     parse_query(a, rq->raw_query ? rq->raw_query : "", &c);
     const struct route *r = NULL;
-    for (size_t i = 0; i < sizeof routes / sizeof *routes && !r; i++)
-        if (strcmp(routes[i].method, rq->method) == 0 && matches(&routes[i], &c))
-            r = &routes[i];
+    const struct route *table = app ? app_routes : routes;
+    size_t ntable = app ? sizeof app_routes / sizeof *app_routes : sizeof routes / sizeof *routes;
+    for (size_t i = 0; i < ntable && !r; i++)
+        if (strcmp(table[i].method, rq->method) == 0 && matches(&table[i], &c))
+            r = &table[i];
     if (env->keys) {
         /* The key travels in x-functions-key or code=; the header wins. Checked
          * before the route, so an unauthenticated caller learns nothing of routes. */

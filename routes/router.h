@@ -7,6 +7,10 @@
 #include "auth/keys.h"
 #include "routes/http.h"
 #include "storage/client.h"
+#include "taskhub/instance.h"
+
+#include <stdbool.h>
+#include <stdint.h>
 
 /* A named connection: the value of the `connection` parameter that selects it. */
 struct rt_connection {
@@ -24,6 +28,20 @@ struct rt_env {
     const char *public_origin;        /* "https://host[:port]" for generated links; NULL: from the request */
     int trust_forwarded;              /* take X-Forwarded-Proto/-Host for generated links */
     const char *const *orchestrators; /* NULL-terminated allow-list of orchestrator names; NULL: any */
+    const char
+        *app_prefix; /* the app's HTTP route prefix for /{prefix}/orchestrators/{name}/wait; NULL: "api" */
+    struct rt_wait_limits *waits; /* the long-poll's limits and slots; NULL: waits are refused (503) */
+};
+
+/* The long-poll's settings and its count of held requests, shared by every
+ * request thread (the gateway owns it). */
+struct rt_wait_limits {
+    int64_t default_timeout_ms;  /* when timeout is absent: 10 s, the client API's default */
+    int64_t default_interval_ms; /* when the interval is absent: 1 s */
+    int64_t max_timeout_ms;      /* longer timeouts are cut to this */
+    int64_t min_interval_ms;     /* shorter intervals are raised to this */
+    long max_waiters;            /* past this many held requests: 503 with Retry-After */
+    _Atomic long active;         /* held now (reserved by routes, released by the gateway) */
 };
 
 #define RT_MAX_SEGMENTS 6
@@ -52,6 +70,32 @@ bool rt_query_bool(const rt_ctx *c, const char *name, bool def);
 const char *rt_hub(const rt_ctx *c);
 /* A fresh storage context for a call made on behalf of the request. */
 void rt_az_ctx(const rt_ctx *c, az_ctx *x);
+
+/* A held request (rt_response.wait): everything needed to answer it later,
+ * copied into the request's arena. */
+struct rt_wait {
+    rt_ctx ctx; /* ctx.rq points at rq below */
+    rt_request rq;
+    const char *id;         /* the instance waited on */
+    int64_t interval_ms;    /* how often its status should be read */
+    int64_t deadline_ms;    /* dg_mono_ms() clock */
+    bool failure_is_200;    /* start-and-wait: returnInternalServerErrorOnFailure is forced false */
+    rt_response timeout_rs; /* the answer when the deadline passes: 202 check-status */
+};
+
+/* The instance's status as the long-poll reads it: RuntimeStatus only, a
+ * cheap read shared by every waiter on the instance. *status is NULL when the
+ * instance does not exist (yet). Strings live in a. */
+dg_err rt_wait_read_status(const struct rt_wait *w, dg_arena *a, const char **status);
+/* The full row (input and output, followed to blobs) once the status is final. */
+dg_err rt_wait_read_final(const struct rt_wait *w, dg_arena *a, struct hub_instance *in);
+/* The answer of a finished wait (http-api.md §4.2): Completed -> 200 with the
+ * bare output; Failed, Terminated, Canceled -> what GET status answers for
+ * the waiter's query. in is the row of rt_wait_read_final (in another arena;
+ * everything is copied into the waiter's). */
+void rt_wait_answer(struct rt_wait *w, const struct hub_instance *in, rt_response *rs);
+/* Gives back the slot a held request reserved. */
+void rt_wait_release(const struct rt_env *env);
 
 /* Answers rs for rq. Never fails: every error becomes a response. */
 void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs);

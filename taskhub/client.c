@@ -57,14 +57,12 @@ dg_err hub_start_instance(struct hub *h, az_ctx *x, const struct hub_start *req,
     const char *pk = hub_key_escape(a, req->instance_id, strlen(req->instance_id));
     struct hub_instance old;
     bool had_row = false;
-    dg_err rc = DG_OK;
-    if (h->exists) {
-        rc = hub_instance_get(h->c, x, h->name, req->instance_id, 0, &old);
-        if (rc == DG_OK)
-            had_row = true;
-        else if (rc != DG_ENOTFOUND)
-            return rc;
-    }
+    /* Read even when the hub looks new: its Instances table may exist anyway. */
+    dg_err rc = hub_instance_get(h->c, x, h->name, req->instance_id, 0, &old);
+    if (rc == DG_OK)
+        had_row = true;
+    else if (rc != DG_ENOTFOUND)
+        return rc;
     if (had_row && !req->overwrite_active && hub_status_active(old.runtime_status)) {
         out->existing_status = old.runtime_status;
         return DG_ECONFLICT;

@@ -1,0 +1,63 @@
+/* The long-poll scheduler: held requests (suspended libmicrohttpd
+ * connections) wait here for their instance to finish.
+ *
+ * No thread per waiter: one scheduler thread sleeps in epoll_wait until the
+ * next timer in a heap (a waiter's deadline or an instance's next read) or a
+ * client hang-up on a held socket; a few worker threads do the storage reads.
+ * Waiters on one instance form a group that is read once per interval (the
+ * smallest interval among them), never twice at once; when it is finished
+ * every waiter of the group is answered from that one read. */
+#ifndef GW_WAIT_H
+#define GW_WAIT_H
+
+#include "routes/router.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct MHD_Connection;
+typedef struct gw_waits gw_waits;
+
+enum gw_waiter_state { GW_WAITING, GW_ANSWERED, GW_CANCELLED };
+
+struct gw_timer {
+    int64_t at; /* dg_mono_ms() */
+    size_t idx; /* position in the heap; SIZE_MAX when not in it */
+    enum { T_DEADLINE, T_POLL } kind;
+    void *owner;
+};
+
+/* Embedded in the server's per-request record. */
+struct gw_waiter {
+    struct rt_wait *w;
+    struct MHD_Connection *conn;
+    int fd;
+    enum gw_waiter_state state;
+    rt_response answer; /* valid once GW_ANSWERED */
+    /* owned by the scheduler */
+    uint64_t seq;
+    struct gw_timer deadline_t;
+    struct gw_group *group;
+    struct gw_waiter *prev, *next;
+};
+
+struct gw_wait_stats {
+    uint64_t held;      /* waiting now */
+    uint64_t reads;     /* status reads issued (coalesced: one per group per interval) */
+    uint64_t completed; /* answered because the instance finished */
+    uint64_t timeouts;  /* answered 202 at the deadline (or at shutdown) */
+    uint64_t disconnects;
+    uint64_t groups; /* instances being waited on now */
+};
+
+/* threads: storage-read workers (bounds the concurrent reads). */
+gw_waits *gw_waits_create(const struct rt_env *env, int threads);
+/* Takes a request whose connection was just suspended. The connection is
+ * resumed once waiter->state leaves GW_WAITING. */
+void gw_waits_add(gw_waits *s, struct gw_waiter *waiter);
+/* Answers every waiter at once with its timeout answer (shutdown). */
+void gw_waits_drain(gw_waits *s);
+void gw_waits_destroy(gw_waits *s);
+void gw_waits_stats(gw_waits *s, struct gw_wait_stats *out);
+
+#endif

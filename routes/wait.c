@@ -1,0 +1,174 @@
+/* The long-poll's route side (http-api.md §4.2): the wait parameters, the
+ * held-request record, and the answers a finished or timed-out wait gives.
+ * The holding itself (suspension, timers, coalesced reads) is the gateway's. */
+#include "routes/handlers.h"
+#include "storage/table.h"
+#include "taskhub/keys.h"
+#include "taskhub/largemsg.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <stdatomic.h>
+#include <string.h>
+
+/* Seconds, fractions allowed, to milliseconds; -1 when not a number. */
+static int64_t seconds_ms(const char *v)
+{
+    char *end = NULL;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end || !isfinite(d) || d > 1e9)
+        return -1;
+    return (int64_t) llround(d * 1000.0);
+}
+
+bool rt_wait_params(const rt_ctx *c, rt_response *rs, const char *interval_name, bool always,
+                    struct rt_wait_spec *out)
+{
+    dg_arena *a = c->rq->arena;
+    const struct rt_wait_limits *l = c->env->waits;
+    const char *tv = rt_query(c, "timeout");
+    const char *iv = rt_query(c, interval_name);
+    memset(out, 0, sizeof *out);
+    out->wanted = always || tv || iv;
+    if (!out->wanted)
+        return true;
+    out->timeout_ms = l ? l->default_timeout_ms : 10000;
+    out->interval_ms = l ? l->default_interval_ms : 1000;
+    if (tv && (out->timeout_ms = seconds_ms(tv)) <= 0) {
+        rt_set_error(rs, a, 400, "One or more of the arguments submitted is incorrect",
+                     "The 'timeout' parameter must be a positive number of seconds.",
+                     "System.ArgumentException");
+        return false;
+    }
+    if (iv && (out->interval_ms = seconds_ms(iv)) <= 0) {
+        rt_set_error(
+            rs, a, 400, "One or more of the arguments submitted is incorrect",
+            dg_arena_printf(a, "The '%s' parameter must be a positive number of seconds.", interval_name),
+            "System.ArgumentException");
+        return false;
+    }
+    if (out->interval_ms > out->timeout_ms) {
+        const char *msg = dg_arena_printf(a, "Total timeout %s should be bigger than retry timeout %s",
+                                          tv ? tv : "10", iv ? iv : "1");
+        rt_set_error(rs, a, 400, msg, msg, "System.ArgumentException");
+        return false;
+    }
+    if (l && out->timeout_ms > l->max_timeout_ms)
+        out->timeout_ms = l->max_timeout_ms;
+    if (l && out->interval_ms < l->min_interval_ms)
+        out->interval_ms = l->min_interval_ms;
+    return true;
+}
+
+bool rt_wait_reserve(const rt_ctx *c, rt_response *rs)
+{
+    struct rt_wait_limits *l = c->env->waits;
+    if (l) {
+        long n = atomic_fetch_add(&l->active, 1) + 1;
+        if (n <= l->max_waiters)
+            return true;
+        atomic_fetch_sub(&l->active, 1);
+    }
+    rt_set_message(rs, c->rq->arena, 503,
+                   "The gateway holds as many waiting requests as it is configured to; retry later.");
+    rt_set_header(rs, c->rq->arena, "Retry-After", "1");
+    return false;
+}
+
+void rt_wait_release(const struct rt_env *env)
+{
+    if (env->waits)
+        atomic_fetch_sub(&env->waits->active, 1);
+}
+
+void rt_wait_hold(const rt_ctx *c, rt_response *rs, const char *id, const struct rt_wait_spec *spec,
+                  bool failure_is_200)
+{
+    dg_arena *a = c->rq->arena;
+    struct rt_wait *w = dg_arena_zalloc(a, sizeof *w);
+    w->rq = *c->rq;
+    w->ctx = *c;
+    w->ctx.rq = &w->rq;
+    w->id = dg_arena_strdup(a, id);
+    w->interval_ms = spec->interval_ms;
+    int64_t t0 = c->rq->t0_ms ? c->rq->t0_ms : dg_mono_ms();
+    w->deadline_ms = t0 + spec->timeout_ms;
+    w->failure_is_200 = failure_is_200;
+    rt_set_check_status(&w->ctx, &w->timeout_rs, id);
+    memset(rs, 0, sizeof *rs);
+    rs->wait = w;
+}
+
+dg_err rt_wait_read_status(const struct rt_wait *w, dg_arena *a, const char **status)
+{
+    *status = NULL;
+    az_ctx x;
+    az_ctx_init(&x, a);
+    x.reqid = w->rq.reqid;
+    az_entity e;
+    dg_err rc = az_table_get(w->ctx.storage, &x, dg_arena_printf(a, "%sInstances", w->ctx.hub),
+                             hub_key_escape(a, w->id, strlen(w->id)), "", "RuntimeStatus", &e);
+    if (rc == DG_ENOTFOUND)
+        return DG_OK;
+    if (!rc)
+        *status = az_entity_str(&e, "RuntimeStatus");
+    return rc;
+}
+
+dg_err rt_wait_read_final(const struct rt_wait *w, dg_arena *a, struct hub_instance *in)
+{
+    az_ctx x;
+    az_ctx_init(&x, a);
+    x.reqid = w->rq.reqid;
+    return hub_instance_get(w->ctx.storage, &x, w->ctx.hub, w->id, HUB_GET_INPUT | HUB_GET_OUTPUT, in);
+}
+
+void rt_wait_answer(struct rt_wait *w, const struct hub_instance *in, rt_response *rs)
+{
+    dg_arena *a = w->rq.arena;
+    memset(rs, 0, sizeof *rs);
+    if (in->runtime_status && strcmp(in->runtime_status, "Completed") == 0) {
+        rt_set_cjson(rs, a, 200, rt_stored_value(in->output));
+        return;
+    }
+    if (rt_query_bool(&w->ctx, "showHistory", false)) {
+        /* The full status answer with its history: read again for this waiter. */
+        rt_get_status(&w->ctx, rs);
+    } else {
+        rt_status_answer(&w->ctx, in, rs);
+    }
+    if (w->failure_is_200 && rs->status == 500 && in->runtime_status &&
+        strcmp(in->runtime_status, "Failed") == 0)
+        rs->status = 200;
+}
+
+void rt_wait_instance(const rt_ctx *c, rt_response *rs)
+{
+    struct rt_wait_spec spec;
+    if (!rt_wait_params(c, rs, "retryInterval", true, &spec))
+        return;
+    az_ctx x;
+    rt_az_ctx(c, &x);
+    struct hub_instance in;
+    dg_err rc = hub_instance_get(c->storage, &x, c->hub, c->seg[1], 0, &in);
+    if (rc) {
+        rt_storage_error(c, rs, rc); /* 404 when there is no such instance */
+        return;
+    }
+    if (!hub_status_active(in.runtime_status)) {
+        /* Finished already: answer as a finished wait would. */
+        struct rt_wait w = {.ctx = *c, .rq = *c->rq, .id = c->seg[1]};
+        w.ctx.rq = &w.rq;
+        if ((rc = rt_wait_read_final(&w, c->rq->arena, &in)) != DG_OK) {
+            rt_storage_error(c, rs, rc);
+            return;
+        }
+        rt_wait_answer(&w, &in, rs);
+        return;
+    }
+    if (!rt_wait_reserve(c, rs))
+        return;
+    rt_wait_hold(c, rs, c->seg[1], &spec, false);
+}

@@ -1,0 +1,413 @@
+/* The long-poll through the real binary (issue 5): start-and-wait in both
+ * forms and GET instances/{id}/wait against Azurite, with the instance
+ * "completed" by writing its Instances row the way a worker does. */
+#include "base/time.h"
+#include "storage/table.h"
+#include "taskhub/keys.h"
+#include "tests/support/azurite_env.h"
+
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static pid_t gw = -1;
+static int port;
+static az_client *c;
+static dg_arena *a;
+static const char *hub;
+static char keyfile[64];
+
+#define KEY "wait-test-key-0123456789"
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+    socklen_t l = sizeof sa;
+    getsockname(fd, (struct sockaddr *) &sa, &l);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+struct resp {
+    long status;
+    char body[65536];
+    size_t n;
+    char location[1024], retry_after[32];
+    double secs;
+};
+
+static size_t on_body(char *p, size_t sz, size_t nm, void *u)
+{
+    struct resp *r = u;
+    size_t n = sz * nm;
+    if (r->n + n < sizeof r->body) {
+        memcpy(r->body + r->n, p, n);
+        r->n += n;
+        r->body[r->n] = '\0';
+    }
+    return n;
+}
+
+static size_t on_header(char *p, size_t sz, size_t nm, void *u)
+{
+    struct resp *r = u;
+    size_t n = sz * nm;
+    if (n > 10 && strncasecmp(p, "Location: ", 10) == 0)
+        snprintf(r->location, sizeof r->location, "%.*s", (int) (n - 12), p + 10);
+    if (n > 13 && strncasecmp(p, "Retry-After: ", 13) == 0)
+        snprintf(r->retry_after, sizeof r->retry_after, "%.*s", (int) (n - 15), p + 13);
+    return n;
+}
+
+/* One request; timeout_ms 0: none. Returns the curl code. */
+static CURLcode http(const char *method, const char *path, const char *body, long timeout_ms, struct resp *r)
+{
+    memset(r, 0, sizeof *r);
+    CURL *h = curl_easy_init();
+    char url[2048];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    struct curl_slist *hd = curl_slist_append(NULL, "x-functions-key: " KEY);
+    hd = curl_slist_append(hd, "Content-Type: application/json");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+    if (body)
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    else if (strcmp(method, "POST") == 0)
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    if (timeout_ms)
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    int64_t t0 = dg_mono_ms();
+    CURLcode rc = curl_easy_perform(h);
+    r->secs = (double) (dg_mono_ms() - t0) / 1000.0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(hd);
+    curl_easy_cleanup(h);
+    return rc;
+}
+
+static long metric(const char *name)
+{
+    struct resp r;
+    http("GET", "/metrics", NULL, 5000, &r);
+    const char *p = r.body;
+    size_t n = strlen(name);
+    while ((p = strstr(p, name)) != NULL) {
+        if (p[n] == ' ' && (p == r.body || p[-1] == '\n'))
+            return atol(p + n + 1);
+        p += n;
+    }
+    cr_assert_fail("no metric %s", name);
+    return -1;
+}
+
+static void start_gateway(const char *max_waiters)
+{
+    port = free_port();
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    char *argv[] = {(char *) DG_GATEWAY_BIN,
+                    "--port",
+                    portstr,
+                    "--key-file",
+                    keyfile,
+                    "--task-hub",
+                    (char *) hub,
+                    "--wait-min-interval-ms",
+                    "50",
+                    "--max-waiters",
+                    (char *) max_waiters,
+                    "--log-level",
+                    "warn",
+                    NULL};
+    setenv("AzureWebJobsStorage", getenv("AZURITE_CONNECTION_STRING"), 1);
+    cr_assert_eq(posix_spawn(&gw, DG_GATEWAY_BIN, NULL, NULL, argv, environ), 0);
+    for (int i = 0; i < 100; i++) {
+        struct resp r;
+        if (http("GET", "/healthz", NULL, 500, &r) == CURLE_OK && r.status == 200)
+            return;
+        usleep(50000);
+    }
+    cr_assert_fail("the gateway did not come up");
+}
+
+static void stop_gateway(void)
+{
+    if (gw > 0) {
+        kill(gw, SIGTERM);
+        int st;
+        waitpid(gw, &st, 0);
+        gw = -1;
+    }
+}
+
+static void setup(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    c = test_azurite_client(NULL, NULL);
+    a = dg_arena_create();
+    hub = test_unique_name(a, "WaitHub");
+    snprintf(keyfile, sizeof keyfile, "/tmp/dg-wait-keys-%d.json", (int) getpid());
+    FILE *f = fopen(keyfile, "w");
+    fprintf(f, "{\"systemKeys\":{\"durabletask_extension\":\"%s\"}}", KEY);
+    fclose(f);
+    start_gateway("40");
+}
+
+static void teardown(void)
+{
+    stop_gateway();
+    unlink(keyfile);
+    dg_arena_destroy(a);
+    az_client_destroy(c);
+    curl_global_cleanup();
+}
+
+TestSuite(wait, .init = setup, .fini = teardown, .timeout = 120);
+
+/* What a worker's checkpoint does to the row when the instance ends (storage-schema.md §3.1). */
+static void finish(const char *id, const char *status, const char *output)
+{
+    az_ctx x;
+    az_ctx_init(&x, a);
+    az_entity e;
+    az_entity_init(&e, a, hub_key_escape(a, id, strlen(id)), "");
+    az_entity_set_str(&e, a, "RuntimeStatus", status);
+    if (output)
+        az_entity_set_str(&e, a, "Output", output);
+    az_entity_set_str(&e, a, "CustomStatus", "null");
+    az_entity_set_datetime(&e, a, "CompletedTime", dg_now_ticks());
+    az_entity_set_datetime(&e, a, "LastUpdatedTime", dg_now_ticks());
+    cr_assert_eq(
+        az_table_write(c, &x, dg_arena_printf(a, "%sInstances", hub), AZ_UPSERT_MERGE, &e, NULL, NULL),
+        DG_OK);
+}
+
+struct later {
+    const char *id, *status, *output;
+    int delay_ms;
+};
+
+static void *finish_later(void *p)
+{
+    struct later *l = p;
+    usleep((useconds_t) l->delay_ms * 1000);
+    finish(l->id, l->status, l->output);
+    return NULL;
+}
+
+static pthread_t after(struct later *l)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, finish_later, l);
+    return t;
+}
+
+Test(wait, completed_within_the_timeout_is_200_with_the_bare_output)
+{
+    struct later l = {"done1", "Completed", "[\"Hello Tokyo!\",\"Hello Seattle!\",\"Hello London!\"]", 600};
+    pthread_t t = after(&l);
+    struct resp r;
+    http("POST",
+         "/runtime/webhooks/durabletask/orchestrators/E1_HelloSequence/done1?timeout=5&pollingInterval=0.2",
+         "\"Tokyo\"", 0, &r);
+    pthread_join(t, NULL);
+    cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+    cr_assert_str_eq(r.body, "[\"Hello Tokyo!\",\"Hello Seattle!\",\"Hello London!\"]");
+    cr_assert_str_eq(r.location, "", "no Location on 200");
+    cr_assert(r.secs >= 0.55 && r.secs < 0.6 + 0.2 + 0.3, "answered %.3f s after the start", r.secs);
+}
+
+Test(wait, the_sample_route_under_api_and_the_root)
+{
+    struct resp r;
+    http("POST", "/api/orchestrators/E1_HelloSequence/wait?timeout=1&retryInterval=0.25", NULL, 0, &r);
+    cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
+    cr_assert_str_eq(r.retry_after, "10");
+    cr_assert(strstr(r.location, "/runtime/webhooks/durabletask/instances/"), "%s", r.location);
+    cr_assert(r.secs >= 0.95 && r.secs < 1.0 + 0.25 + 0.3, "timed out after %.3f s", r.secs);
+    cr_assert(strstr(r.body, "\"statusQueryGetUri\""), "%s", r.body);
+    http("POST", "/orchestrators/E1_HelloSequence/wait?timeout=0.5&retryInterval=0.1", NULL, 0, &r);
+    cr_assert_eq(r.status, 202, "the root form too");
+}
+
+Test(wait, failed_and_terminated_give_the_status_object)
+{
+    struct later l = {"fail1", "Failed", "System.Exception: boom", 300};
+    pthread_t t = after(&l);
+    struct resp r;
+    http("POST",
+         "/durabletask/orchestrators/Flaky/"
+         "fail1?timeout=5&pollingInterval=0.1&returnInternalServerErrorOnFailure=true",
+         NULL, 0, &r);
+    pthread_join(t, NULL);
+    cr_assert_eq(r.status, 200, "start-and-wait forces 200 for Failed: %ld", r.status);
+    cr_assert(strstr(r.body, "\"runtimeStatus\":\"Failed\"") &&
+                  strstr(r.body, "\"output\":\"System.Exception: boom\""),
+              "%s", r.body);
+    http("GET", "/durabletask/instances/fail1/wait?returnInternalServerErrorOnFailure=true", NULL, 0, &r);
+    cr_assert_eq(r.status, 500, "the GET wait honours the flag on a finished instance");
+
+    http("POST", "/durabletask/orchestrators/Flaky/term1", NULL, 0, &r);
+    cr_assert_eq(r.status, 202);
+    struct later l2 = {"term1", "Terminated", "stopped by operator", 300};
+    t = after(&l2);
+    http("GET", "/durabletask/instances/term1/wait?timeout=5&retryInterval=0.1&showInput=false", NULL, 0, &r);
+    pthread_join(t, NULL);
+    cr_assert_eq(r.status, 200);
+    cr_assert(strstr(r.body, "\"runtimeStatus\":\"Terminated\"") &&
+                  strstr(r.body, "\"output\":\"stopped by operator\""),
+              "%s", r.body);
+    cr_assert(strstr(r.body, "\"input\":null"), "the waiter's own query applies: %s", r.body);
+}
+
+Test(wait, bad_parameters_are_400_before_anything_starts)
+{
+    const char *bad[] = {"timeout=1&pollingInterval=2", "timeout=0&pollingInterval=0.1", "timeout=abc",
+                         "timeout=5&pollingInterval=-1", "pollingInterval=20"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct resp r;
+        char path[256];
+        snprintf(path, sizeof path, "/durabletask/orchestrators/Hello/bad%zu?%s", i, bad[i]);
+        http("POST", path, NULL, 0, &r);
+        cr_assert_eq(r.status, 400, "%s: %ld", bad[i], r.status);
+        snprintf(path, sizeof path, "/durabletask/instances/bad%zu", i);
+        http("GET", path, NULL, 0, &r);
+        cr_assert_eq(r.status, 404, "%s: nothing was started", bad[i]);
+    }
+    struct resp r;
+    http("GET", "/durabletask/instances/nope/wait?timeout=1", NULL, 0, &r);
+    cr_assert_eq(r.status, 404);
+}
+
+Test(wait, a_finished_instance_answers_at_once)
+{
+    struct resp r;
+    http("POST", "/durabletask/orchestrators/Hello/quick1", NULL, 0, &r);
+    finish("quick1", "Completed", "42");
+    http("GET", "/durabletask/instances/quick1/wait?timeout=10", NULL, 0, &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(r.body, "42");
+    cr_assert(r.secs < 0.5);
+}
+
+Test(wait, a_client_that_hangs_up_stops_its_wait)
+{
+    struct resp r;
+    http("POST", "/durabletask/orchestrators/Hello/gone1", NULL, 0, &r);
+    long before = metric("dg_wait_disconnects_total");
+    CURLcode rc = http("GET", "/durabletask/instances/gone1/wait?timeout=20&retryInterval=1", NULL, 300, &r);
+    cr_assert_eq(rc, CURLE_OPERATION_TIMEDOUT);
+    usleep(200000);
+    cr_assert_eq(metric("dg_wait_disconnects_total"), before + 1);
+    cr_assert_eq(metric("dg_wait_held"), 0);
+}
+
+struct waiter_arg {
+    const char *path;
+    struct resp r;
+};
+
+static void *wait_thread(void *p)
+{
+    struct waiter_arg *w = p;
+    http("GET", w->path, NULL, 0, &w->r);
+    return NULL;
+}
+
+Test(wait, waiters_on_one_instance_share_one_read_per_interval)
+{
+    struct resp r;
+    http("POST", "/durabletask/orchestrators/Hello/shared1", NULL, 0, &r);
+    enum { N = 30 };
+    static struct waiter_arg w[N];
+    pthread_t th[N];
+    long reads0 = metric("dg_wait_reads_total");
+    for (int i = 0; i < N; i++) {
+        w[i].path = i % 2 ? "/durabletask/instances/shared1/wait?timeout=10&retryInterval=0.2"
+                          : "/durabletask/instances/shared1/wait?timeout=10&retryInterval=0.5";
+        pthread_create(&th[i], NULL, wait_thread, &w[i]);
+    }
+    usleep(300000);
+    cr_assert_eq(metric("dg_wait_held"), N);
+    cr_assert_eq(metric("dg_wait_instances"), 1);
+    usleep(1700000); /* 2 s of waiting at the smallest interval, 0.2 s */
+    finish("shared1", "Completed", "{\"ok\":true}");
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert_eq(w[i].r.status, 200);
+        cr_assert_str_eq(w[i].r.body, "{\"ok\":true}");
+    }
+    long reads = metric("dg_wait_reads_total") - reads0;
+    /* ~11 reads for ~2.2 s at 0.2 s; a per-request poller would have made ~220. */
+    cr_assert(reads >= 8 && reads <= 14, "%ld reads", reads);
+}
+
+Test(wait, past_the_waiter_cap_is_503_and_nothing_starts)
+{
+    struct resp r;
+    http("POST", "/durabletask/orchestrators/Hello/cap1", NULL, 0, &r);
+    enum { N = 40 };
+    static struct waiter_arg w[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        w[i].path = "/durabletask/instances/cap1/wait?timeout=3&retryInterval=1";
+        pthread_create(&th[i], NULL, wait_thread, &w[i]);
+    }
+    for (int i = 0; i < 50 && metric("dg_wait_held") < N; i++)
+        usleep(50000);
+    cr_assert_eq(metric("dg_wait_held"), N);
+    http("GET", "/durabletask/instances/cap1/wait?timeout=3", NULL, 0, &r);
+    cr_assert_eq(r.status, 503);
+    cr_assert_str_eq(r.retry_after, "1");
+    http("POST", "/durabletask/orchestrators/Hello/cap2?timeout=3&pollingInterval=1", NULL, 0, &r);
+    cr_assert_eq(r.status, 503);
+    http("GET", "/durabletask/instances/cap2", NULL, 0, &r);
+    cr_assert_eq(r.status, 404, "a refused start-and-wait starts nothing");
+    finish("cap1", "Completed", "1");
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert_eq(w[i].r.status, 200);
+    }
+}
+
+Test(wait, sigterm_answers_every_waiter_at_once)
+{
+    struct resp r;
+    http("POST", "/durabletask/orchestrators/Hello/sd1", NULL, 0, &r);
+    enum { N = 10 };
+    static struct waiter_arg w[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        w[i].path = "/durabletask/instances/sd1/wait?timeout=60&retryInterval=1";
+        pthread_create(&th[i], NULL, wait_thread, &w[i]);
+    }
+    for (int i = 0; i < 50 && metric("dg_wait_held") < N; i++)
+        usleep(50000);
+    int64_t t0 = dg_mono_ms();
+    stop_gateway();
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert_eq(w[i].r.status, 202, "%ld", w[i].r.status);
+        cr_assert(strstr(w[i].r.body, "\"id\":\"sd1\""));
+    }
+    cr_assert(dg_mono_ms() - t0 < 2000, "answered within %lld ms", (long long) (dg_mono_ms() - t0));
+}
