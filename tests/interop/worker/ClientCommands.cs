@@ -39,7 +39,7 @@ static class ClientCommands
     {
         ["start"] = (2, 3), ["status"] = (1, 1), ["wait"] = (2, 2), ["raise"] = (2, 3),
         ["terminate"] = (1, 2), ["suspend"] = (1, 2), ["resume"] = (1, 2), ["rewind"] = (1, 2),
-        ["purge"] = (1, 1), ["history"] = (1, 1), ["list"] = (0, 0),
+        ["purge"] = (1, 1), ["history"] = (1, 1), ["list"] = (0, 6), ["start-many"] = (3, 4),
         ["artefacts"] = (0, 0), ["rows"] = (1, 2), ["peek"] = (1, 2),
     };
 
@@ -169,14 +169,59 @@ static class ClientCommands
                 Console.Out.WriteLine(Json.Text(Json.ParseOrString(text)));
                 return 0;
             }
+            case "start-many":
+            {
+                // NAME PREFIX COUNT [INPUTJSON]: ids PREFIX0000, PREFIX0001, ..., 16 at a time.
+                string name = Arg(o, 0, "NAME"), prefix = Arg(o, 1, "PREFIX");
+                if (!int.TryParse(Arg(o, 2, "COUNT"), out int count) || count < 1 || count > 10000)
+                    throw new UsageException("start-many: COUNT must be 1..10000");
+                string? inputText = OptArg(o, 3);
+                JToken? input = string.IsNullOrEmpty(inputText) ? null : Json.Parse(inputText);
+                using var gate = new SemaphoreSlim(16);
+                var ids = Enumerable.Range(0, count).Select(i => $"{prefix}{i:D4}").ToList();
+                await Task.WhenAll(ids.Select(async id =>
+                {
+                    await gate.WaitAsync();
+                    try { await client.CreateOrchestrationInstanceAsync(name, "", id, input); }
+                    finally { gate.Release(); }
+                }));
+                foreach (var id in ids)
+                    Console.Out.WriteLine(id);
+                return 0;
+            }
             case "list":
             {
-                MaxArgs(o, 0);
+                // Optional filters, as the extension passes them to the service query:
+                // createdTimeFrom=ISO createdTimeTo=ISO runtimeStatus=A,B instanceIdPrefix=P top=N showInput=BOOL
                 var condition = new OrchestrationInstanceStatusQueryCondition { FetchInput = true, FetchOutput = true };
+                int top = 100;
+                foreach (string f in o.Args)
+                {
+                    int eq = f.IndexOf('=');
+                    string key = eq < 0 ? f : f[..eq], value = eq < 0 ? "" : f[(eq + 1)..];
+                    var styles = System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal;
+                    var inv = System.Globalization.CultureInfo.InvariantCulture;
+                    switch (key)
+                    {
+                        case "createdTimeFrom": condition.CreatedTimeFrom = DateTime.Parse(value, inv, styles); break;
+                        case "createdTimeTo": condition.CreatedTimeTo = DateTime.Parse(value, inv, styles); break;
+                        case "runtimeStatus":
+                            condition.RuntimeStatus = value.Split(',', StringSplitOptions.RemoveEmptyEntries)
+                                .Select(Enum.Parse<OrchestrationStatus>).ToList();
+                            break;
+                        case "instanceIdPrefix": condition.InstanceIdPrefix = value; break;
+                        case "top":
+                            if (!int.TryParse(value, out top) || top < 1)
+                                throw new UsageException($"list: bad top '{value}'");
+                            break;
+                        case "showInput": condition.FetchInput = bool.Parse(value); break;
+                        default: throw new UsageException($"list: unknown filter '{key}'");
+                    }
+                }
                 string? token = null;
                 do
                 {
-                    var page = await service.GetOrchestrationStateAsync(condition, 100, token, CancellationToken.None);
+                    var page = await service.GetOrchestrationStateAsync(condition, top, token, CancellationToken.None);
                     foreach (var state in page.OrchestrationState)
                         Print(Json.Status(state));
                     token = page.ContinuationToken;

@@ -24,7 +24,11 @@ client (never create or delete the hub; exit 3 if it does not exist):
   rewind ID [REASON]           rewind a failed instance (AzureStorage service API)
   purge ID                     purge one instance's history and status
   history ID                   the instance's history as the framework reads it (JSON)
-  list                         every instance (service query API), one JSON line each
+  list [FILTER=VALUE...]       instances (service query API), one JSON line each; filters as the
+                               extension passes them: createdTimeFrom, createdTimeTo (ISO-8601),
+                               runtimeStatus (A,B), instanceIdPrefix, top (page size), showInput
+  start-many NAME PREFIX COUNT [INPUTJSON]
+                               start COUNT instances PREFIX0000..; prints the ids
   peek QUEUE [MAX]             peek raw queue messages without dequeuing them; QUEUE is a
                                queue name, "control-NN", "workitems" or "all" (every hub queue)
   artefacts                    the hub's tables, queues, containers and blobs (one JSON line)
