@@ -25,7 +25,7 @@ UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
 for f in build-asan/interop-worker.txt build-asan/interop-client.txt; do
     [ -f "$f" ] || continue
     echo "=== $(basename "$f" .txt) scenarios"
-    grep -E '^(PASS|FAIL|SKIP|setup:|interop-|phase|list differential:|rpc mode|legacy mode)' "$f"
+    grep -E '^(PASS|FAIL|SKIP|setup:|phase|list differential:|rpc mode|legacy mode)|^interop-(worker|client): [0-9]+ passed' "$f"
 done
 if [ $rc -eq 0 ]; then echo "=== all tests passed (plain and sanitized)"; else echo "=== TESTS FAILED"; fi
 exit $rc

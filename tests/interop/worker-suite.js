@@ -347,11 +347,9 @@ const bigString = (n, seed) => {
 };
 
 async function artefactsOf(id) {
-    const a = JSON.parse((await cli(['artefacts'])).stdout);
-    const blobs = a.blobs.filter((b) => b.split('/').slice(1).join('/').startsWith(`${id}/`));
-    const instances = lines((await cli(['rows', 'Instances', id])).stdout);
-    const history = lines((await cli(['rows', 'History', id])).stdout);
-    return { blobs, instances, history };
+    const [a, i, h] = await Promise.all([cli(['artefacts']), cli(['rows', 'Instances', id]), cli(['rows', 'History', id])]);
+    const blobs = JSON.parse(a.stdout).blobs.filter((b) => b.split('/').slice(1).join('/').startsWith(`${id}/`));
+    return { blobs, instances: lines(i.stdout), history: lines(h.stdout) };
 }
 
 scenario('purge removes every row and blob of the instance; the worker does not resurrect it', async () => {
@@ -413,7 +411,7 @@ const isDeepEq = (a, b) => require('node:util').isDeepStrictEqual(a, b);
 const ODD_IDS = ['with space 1', 'caret^1', 'plus+1', 'ünïcødé-日本-1', 'mixed ^+ é 1'];
 
 scenario('ids with spaces, ^, + and non-ASCII: started through the gateway, executed, reported', async () => {
-    for (const id of ODD_IDS) {
+    await Promise.all(ODD_IDS.map(async (id) => {
         const res = expectStatus(await api('POST', `orchestrators/Echo/${enc(id)}`, { json: id }), 202, `start ${show(id)}`);
         checkEqual(res.json.id, id, 'id in the check-status body');
         const st = await finished(id);
@@ -423,7 +421,7 @@ scenario('ids with spaces, ^, + and non-ASCII: started through the gateway, exec
         // The generated link addresses the same instance.
         const viaLink = expectStatus(await api('GET', res.json.statusQueryGetUri, { key: null }), 200, `statusQueryGetUri of ${show(id)}`);
         checkEqual(viaLink.json.instanceId, id, 'instanceId via the link');
-    }
+    }));
 });
 
 scenario('ids with #, ? or /: refused at start; started by the framework, then reported, raised, terminated, purged', async () => {
@@ -431,7 +429,7 @@ scenario('ids with #, ? or /: refused at start; started by the framework, then r
         expectStatus(await api('POST', `orchestrators/Echo/${enc(id)}`, { json: 1 }), 400, `start ${show(id)}`);
     }
     const ids = ['hash#2', 'query?2', 'slash/2', 'all #?/ é 2'];
-    for (const id of ids) await cli(['start', 'WaitForEvent', '--', id]);
+    await Promise.all(ids.map((id) => cli(['start', 'WaitForEvent', '--', id])));
     for (const id of ids) {
         const st = await waitStatus(id, isStatus('Running'));
         checkEqual(st.json.instanceId, id, 'instanceId');
@@ -442,11 +440,11 @@ scenario('ids with #, ? or /: refused at start; started by the framework, then r
     expectStatus(await api('POST', `instances/${enc(ids[2])}/raiseEvent/Approval`, { json: { slash: true } }), 202, `raise ${ids[2]}`);
     expectStatus(await api('POST', `instances/${enc(ids[3])}/terminate?reason=${enc('bye ü')}`), 202, `terminate ${ids[3]}`);
     const want = [['Completed', 'raised'], ['Terminated', 'bye'], ['Completed', { slash: true }], ['Terminated', 'bye ü']];
-    for (let i = 0; i < ids.length; i++) {
-        const st = await finished(ids[i]);
-        checkEqual([st.runtimeStatus, st.output], want[i], `status of ${show(ids[i])}`);
-        sameAsFramework(st, await cliStatus(ids[i]), `status of ${show(ids[i])}`);
-    }
+    await Promise.all(ids.map(async (id, i) => {
+        const st = await finished(id);
+        checkEqual([st.runtimeStatus, st.output], want[i], `status of ${show(id)}`);
+        sameAsFramework(st, await cliStatus(id), `status of ${show(id)}`);
+    }));
     for (const id of ids) {
         const res = expectStatus(await api('DELETE', `instances/${enc(id)}`), 200, `purge ${show(id)}`);
         checkEqual(res.json, { instancesDeleted: 1 }, `purge body of ${show(id)}`);
