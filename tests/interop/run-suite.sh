@@ -123,11 +123,14 @@ gw_start() {
     fail_setup "gateway $name did not start"
 }
 
-gw_start gateway --key-file "$work/keys.json"
+# The worker's orchestrations, as the host knows its functions: start refuses other names
+# with 400 (http-api.md §4.1) instead of leaving a Pending instance no worker can run.
+ORCHESTRATORS=E1_HelloSequence,WaitForEvent,CustomStatusTimer,FailOnce,AlwaysFail,ContinueAsNewCounter,ParentOrchestration,LargePayload,Echo
+gw_start gateway --key-file "$work/keys.json" --orchestrators "$ORCHESTRATORS"
 DG_URL="http://127.0.0.1:$GW_PORT"
 DG_RPC_URL=""
 if [ "$suite" = client ]; then
-    gw_start gateway-rpc --no-auth
+    gw_start gateway-rpc --no-auth --orchestrators "$ORCHESTRATORS"
     DG_RPC_URL="http://127.0.0.1:$GW_PORT"
 fi
 echo "setup: worker build ${build_ms} ms, worker ready ${WORKER_READY_MS} ms (at ${worker_ms} ms), gateway $DG_URL${DG_RPC_URL:+, RPC gateway $DG_RPC_URL}"

@@ -79,6 +79,15 @@ scenario('start then status until Completed: 200 with the real output', async ()
     sameAsFramework(st.json, await cliStatus(body.id), 'status');
 });
 
+scenario('start of an orchestrator the app does not have: 400 with the known names, nothing started', async () => {
+    const res = expectStatus(await api('POST', 'orchestrators/NoSuchOrchestrator/unknown-1', { json: 1 }), 400);
+    checkEqual(res.json && res.json.Message, 'One or more of the arguments submitted is incorrect', 'Message');
+    check(/The function 'NoSuchOrchestrator' doesn't exist.*'E1_HelloSequence'/.test(res.json.ExceptionMessage || ''),
+        `ExceptionMessage ${show(res.json.ExceptionMessage)}`);
+    expectStatus(await api('GET', 'instances/unknown-1'), 404, 'GET after the refused start');
+    checkEqual(await cliStatus('unknown-1'), null, 'framework status');
+});
+
 scenario('start-and-wait (?timeout=&pollingInterval=): 200 with the bare output', async () => {
     const res = expectStatus(await api('POST', 'orchestrators/E1_HelloSequence/saw-1?timeout=30&pollingInterval=0.5', { body: '' }), 200);
     checkEqual(res.json, HELLO, 'body');
