@@ -88,12 +88,25 @@ function checkEqual(actual, expected, what) {
     if (!isDeepStrictEqual(actual, expected)) throw new Error(`${what}: expected ${show(expected)}, got ${show(actual)}`);
 }
 
+// Command-line runs in flight: ended with the driver, so none outlives a stopped suite.
+const children = new Set();
+for (const sig of ['SIGTERM', 'SIGINT']) {
+    process.on(sig, () => {
+        for (const c of children) c.kill('SIGKILL');
+        process.exit(130);
+    });
+}
+
 /** The worker's TaskHubClient command line: resolves {code, stdout, stderr}. */
 function cliRaw(args, timeoutMs = 60000) {
     return new Promise((resolve) => {
-        execFile('dotnet', [env.dll, '--hub', env.hub, '--partitions', env.partitions, ...args],
+        const child = execFile('dotnet', [env.dll, '--hub', env.hub, '--partitions', env.partitions, ...args],
             { timeout: timeoutMs, maxBuffer: 256 << 20, env: { ...process.env, DOTNET_NOLOGO: '1', DOTNET_CLI_TELEMETRY_OPTOUT: '1' } },
-            (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 99) : 0, stdout, stderr }));
+            (err, stdout, stderr) => {
+                children.delete(child);
+                resolve({ code: err ? (typeof err.code === 'number' ? err.code : 99) : 0, stdout, stderr });
+            });
+        children.add(child);
     });
 }
 

@@ -62,8 +62,11 @@ fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/dg-interop-$suite.XXXXXX")"
 GW_PIDS=()
 GW_WATCHDOGS=()
+NODE_PID=
+NODE_WATCHDOG=
 cleanup() {
     local i
+    proc_stop "$NODE_PID" "$NODE_WATCHDOG" 2
     for i in "${!GW_PIDS[@]}"; do proc_stop "${GW_PIDS[$i]}" "${GW_WATCHDOGS[$i]}" 10; done
     GW_PIDS=()
     worker_stop
@@ -139,8 +142,16 @@ export DG_URL DG_RPC_URL DG_KEY DG_MASTER_KEY DG_OTHER_KEY DG_READONLY_KEY
 export DG_HUB="$HUB" DG_WORKER_DLL="$WORKER_DLL" DG_PARTITIONS=4 AZURITE_CONNECTION_STRING
 export NODE_PATH="$root/node_modules"
 export DG_COUNTS_FILE="$work/counts"
-node "$driver"
+# The driver too runs under a watchdog, so a killed harness leaves nothing behind.
+node "$driver" &
+NODE_PID=$!
+proc_watch "$NODE_PID"
+NODE_WATCHDOG=$PROC_WATCHDOG
+wait "$NODE_PID"
 rc=$?
+proc_stop "" "$NODE_WATCHDOG" 0
+NODE_PID=
+NODE_WATCHDOG=
 [ $rc -eq 0 ] || [ $rc -eq 1 ] || echo "FAIL $suite-driver: node exited with $rc"
 read -r passed failed < "$work/counts" 2>/dev/null || { passed=0; failed=1; }
 
