@@ -36,6 +36,15 @@ void rt_set_message(rt_response *rs, dg_arena *a, int status, const char *messag
     cJSON_Delete(o);
 }
 
+void rt_set_string(rt_response *rs, dg_arena *a, int status, const char *text)
+{
+    cJSON *s = cJSON_CreateString(text);
+    char *txt = cJSON_PrintUnformatted(s);
+    rt_set_json(rs, a, status, txt);
+    cJSON_free(txt);
+    cJSON_Delete(s);
+}
+
 void rt_set_empty(rt_response *rs, int status)
 {
     rs->status = status;

@@ -45,6 +45,8 @@ void rt_set_header(rt_response *rs, dg_arena *a, const char *name, const char *v
 void rt_set_json(rt_response *rs, dg_arena *a, int status, const char *json);
 /* The host's error form A: {"Message":"..."}. */
 void rt_set_message(rt_response *rs, dg_arena *a, int status, const char *message);
+/* The host's error form C: the body is a JSON string literal, "...". */
+void rt_set_string(rt_response *rs, dg_arena *a, int status, const char *text);
 /* Status only, empty body. */
 void rt_set_empty(rt_response *rs, int status);
 

@@ -18,6 +18,9 @@ struct route {
 /* First match wins; literals compare ignoring case (http-api.md §1.2). */
 static const struct route routes[] = {
     {"GET", {"instances", "{}", NULL}, AUTH_READ, rt_get_status},
+    {"GET", {"instances", NULL}, AUTH_READ, rt_list_instances},
+    {"DELETE", {"instances", "{}", NULL}, AUTH_WRITE, rt_purge_instance},
+    {"DELETE", {"instances", NULL}, AUTH_WRITE, rt_purge_by_filter},
 };
 
 static const char *const bases[] = {"/runtime/webhooks/durabletask", "/durabletask"};

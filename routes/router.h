@@ -12,7 +12,10 @@ struct rt_env {
     az_client *storage;
     const auth_keys *keys; /* NULL: auth disabled (the explicit development option) */
     const char *default_hub;
+    long purge_budget_ms; /* time budget of one purge-by-filter request; 0: RT_PURGE_BUDGET_MS */
 };
+
+#define RT_PURGE_BUDGET_MS 20000
 
 #define RT_MAX_SEGMENTS 6
 
