@@ -86,8 +86,14 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, const rt_respo
         rs->body_len, (void *) (rs->body ? rs->body : ""), MHD_RESPMEM_MUST_COPY);
     if (rs->content_type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
-    for (size_t i = 0; i < rs->nheaders; i++)
-        MHD_add_response_header(r, rs->headers[i].name, rs->headers[i].value);
+    for (size_t i = 0; i < rs->nheaders; i++) {
+        /* libmicrohttpd refuses an empty value; a lone space is only the
+         * optional whitespace around a value, which every parser strips (RFC
+         * 9110 §5.5), so the header still arrives, empty (x-ms-continuation-token
+         * on the last page, http-api.md §10.4). */
+        const char *v = rs->headers[i].value;
+        MHD_add_response_header(r, rs->headers[i].name, *v ? v : " ");
+    }
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned) rs->status, r);
     MHD_destroy_response(r);
     return ret;

@@ -28,6 +28,9 @@ static const struct route routes[] = {
     {"POST", {"instances", "{}", "resume", NULL}, AUTH_WRITE, rt_resume},
     {"POST", {"instances", "{}", "restart", NULL}, AUTH_WRITE, rt_restart},
     {"GET", {"instances", "{}", "wait", NULL}, AUTH_READ, rt_wait_instance},
+    {"GET", {"instances", NULL}, AUTH_READ, rt_list_instances},
+    {"DELETE", {"instances", "{}", NULL}, AUTH_WRITE, rt_purge_instance},
+    {"DELETE", {"instances", NULL}, AUTH_WRITE, rt_purge_by_filter},
 };
 
 /* Under the app's own paths (/{prefix}/... and /...): the HttpSyncStart sample's route. */

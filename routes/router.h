@@ -31,6 +31,7 @@ struct rt_env {
     const char
         *app_prefix; /* the app's HTTP route prefix for /{prefix}/orchestrators/{name}/wait; NULL: "api" */
     struct rt_wait_limits *waits; /* the long-poll's limits and slots; NULL: waits are refused (503) */
+    long purge_budget_ms;         /* time budget of one purge-by-filter request; 0: RT_PURGE_BUDGET_MS */
 };
 
 /* The long-poll's settings and its count of held requests, shared by every
@@ -43,6 +44,8 @@ struct rt_wait_limits {
     long max_waiters;            /* past this many held requests: 503 with Retry-After */
     _Atomic long active;         /* held now (reserved by routes, released by the gateway) */
 };
+
+#define RT_PURGE_BUDGET_MS 20000
 
 #define RT_MAX_SEGMENTS 6
 
