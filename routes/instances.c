@@ -1,8 +1,29 @@
-/* Instance routes: status (http-api.md §4.3). */
+/* Instance routes: status (http-api.md §4.3), with history (§6) on request. */
 #include "routes/handlers.h"
+#include "taskhub/history.h"
 #include "taskhub/instance.h"
 
 #include <string.h>
+
+/* Adds historyEvents to the status object o: only with showHistory, never for
+ * a Pending instance (the host does not read its history), and absent, not
+ * empty, when no event is left to show. */
+static dg_err add_history(const rt_ctx *c, az_ctx *x, const char *hub, const struct hub_instance *in,
+                          bool show_input, cJSON *o)
+{
+    if (!rt_query_bool(c, "showHistory", false) ||
+        (in->runtime_status && strcmp(in->runtime_status, "Pending") == 0))
+        return DG_OK;
+    cJSON *events;
+    dg_err rc = hub_history_get(c->env->storage, x, hub, in->id, &events);
+    if (rc)
+        return rc;
+    rt_history_events(x->arena, events, show_input, rt_query_bool(c, "showHistoryOutput", false));
+    /* The array belongs to the arena: the status object only refers to it. */
+    if (cJSON_GetArraySize(events) > 0)
+        cJSON_AddItemReferenceToObject(o, "historyEvents", events);
+    return DG_OK;
+}
 
 void rt_get_status(const rt_ctx *c, rt_response *rs)
 {
@@ -24,6 +45,17 @@ void rt_get_status(const rt_ctx *c, rt_response *rs)
         return;
     }
     cJSON *o = rt_status_object(&in, show_input);
+    rc = add_history(c, &x, hub, &in, show_input, o);
+    if (rc) {
+        cJSON_Delete(o);
+        if (rc == DG_ETOOBIG)
+            rt_set_message(rs, a, 500,
+                           "The history of this instance is larger than the gateway returns "
+                           "(50000 rows or 64 MiB); ask for the status without showHistory.");
+        else
+            rt_storage_error(c, rs, rc);
+        return;
+    }
     const char *s = in.runtime_status;
     int status;
     if (hub_status_active(s))
