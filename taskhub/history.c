@@ -339,7 +339,8 @@ static dg_err follow_blobs(az_client *c, az_ctx *x, const char *hub, az_entity *
         dg_err rc = hub_large_get(c, x, hub, blob, &text, &tn);
         if (rc) {
             DG_WARN(x->reqid, "history: blob %s: %s", blob, dg_err_str(rc));
-            return rc;
+            /* A row naming a blob that is not there is a broken hub, not a missing instance. */
+            return rc == DG_ENOTFOUND ? DG_EBADRESP : rc;
         }
         *bytes += tn;
         if (*bytes > HUB_HISTORY_MAX_BYTES)

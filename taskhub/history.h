@@ -19,7 +19,8 @@
  *     uninitialised .NET object holds (0, false, "0001-01-01T00:00:00");
  *   - columns that are no member of the class are dropped: ExecutionId, and
  *     what a legacy rewind leaves on the rows it turns into GenericEvent;
- *   - {Prop}BlobName columns (§6.2) are followed: the gunzipped blob becomes Prop;
+ *   - {Prop}BlobName columns (§6.2) are followed: the gunzipped blob becomes Prop
+ *     (a blob that is not there is DG_EBADRESP: the hub is inconsistent);
  *   - JSON-in-string columns (OrchestrationInstance, ParentInstance, Tags,
  *     ParentTraceContext, FailureDetails, State) are parsed back; "null" is null;
  *   - DateTime columns, and Timestamp (from the _Timestamp column), are written
