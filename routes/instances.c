@@ -50,8 +50,10 @@ void rt_get_status(const rt_ctx *c, rt_response *rs)
         cJSON_Delete(o);
         if (rc == DG_ETOOBIG)
             rt_set_message(rs, a, 500,
-                           "The history of this instance is larger than the gateway returns "
-                           "(50000 rows or 64 MiB); ask for the status without showHistory.");
+                           dg_arena_printf(a,
+                                           "The history of this instance is larger than the gateway returns "
+                                           "(%d rows or %u MiB); ask for the status without showHistory.",
+                                           HUB_HISTORY_MAX_ROWS, HUB_HISTORY_MAX_BYTES >> 20));
         else
             rt_storage_error(c, rs, rc);
         return;
