@@ -370,10 +370,13 @@ dg_err hub_history_get(az_client *c, az_ctx *x, const char *hub, const char *id,
     az_entity *rows = NULL;
     size_t n = 0, cap = 0, bytes = 0;
     struct az_query q = {.filter = filter, .top = 1000};
+    int pages = 0;
     do {
+        if (++pages > HUB_HISTORY_MAX_PAGES)
+            return DG_EBADRESP; /* continuation that never ends */
         struct az_page page;
         rc = az_table_query(c, x, table, &q, &page);
-        if (rc == DG_ENOTFOUND) { /* no History table: no history */
+        if (rc == DG_ENOTFOUND && n == 0) { /* no History table: no history */
             rc = DG_OK;
             break;
         }
@@ -406,7 +409,8 @@ dg_err hub_history_get(az_client *c, az_ctx *x, const char *hub, const char *id,
     cJSON *arr = cJSON_CreateArray();
     dg_arena_defer(x->arena, (void (*)(void *)) cJSON_Delete, arr);
     for (size_t i = 0; i < k; i++) {
-        if ((rc = follow_blobs(c, x, hub, sel[i], &bytes)) != DG_OK)
+        rc = follow_blobs(c, x, hub, sel[i], &bytes);
+        if (rc)
             return rc;
         cJSON_AddItemToArray(arr, hub_history_event(x->arena, sel[i]));
     }

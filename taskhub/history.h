@@ -48,6 +48,9 @@
 
 #define HUB_HISTORY_MAX_ROWS  50000
 #define HUB_HISTORY_MAX_BYTES (64u << 20)
+/* Pages of up to 1,000 rows; the service may also send empty pages with a
+ * continuation, but not this many: past it the answer is DG_EBADRESP. */
+#define HUB_HISTORY_MAX_PAGES 1000
 
 /* The current execution's events, oldest first, as a cJSON array in *out. The
  * array is freed with x->arena (dg_arena_defer): never cJSON_Delete it; attach

@@ -202,7 +202,10 @@ static void put_blobs(const char *f)
     az_ctx_init(&x, a);
     const char *cont = hub_large_container(a, hub);
     cr_assert_eq(az_container_create(c, &x, cont), DG_OK);
-    for (struct dirent *de; (de = readdir(d)) != NULL;) {
+    for (;;) {
+        struct dirent *de = readdir(d);
+        if (!de)
+            break;
         if (de->d_name[0] == '.')
             continue;
         const char *name = dg_arena_printf(a, "%s/%s", f, de->d_name);
