@@ -12,7 +12,7 @@
 /* status.c: how stored text becomes input/output/customStatus (http-api.md
  * §5.1): NULL -> null, blank -> "", JSON -> the value, anything else -> a string. */
 cJSON *rt_stored_value(const char *s);
-/* The status object of §5.1, without historyEvents. */
+/* The status object of §5.1, without historyEvents (the status route adds them). */
 cJSON *rt_status_object(const struct hub_instance *in, bool show_input);
 /* Prints j as the JSON body and frees it. */
 void rt_set_cjson(rt_response *rs, dg_arena *a, int status, cJSON *j);
@@ -57,6 +57,10 @@ void rt_status_answer(const rt_ctx *c, const struct hub_instance *in, rt_respons
 /* Handlers, one per route row of router.c. */
 void rt_wait_instance(const rt_ctx *c, rt_response *rs);
 void rt_start_wait(const rt_ctx *c, rt_response *rs);
+/* history.c: the raw history (taskhub/history.h) rewritten in place into the
+ * historyEvents of §6.2. Scratch memory comes from a. */
+void rt_history_events(dg_arena *a, cJSON *events, bool show_input, bool show_output);
+
 void rt_get_status(const rt_ctx *c, rt_response *rs);
 void rt_start(const rt_ctx *c, rt_response *rs);
 void rt_restart(const rt_ctx *c, rt_response *rs);
