@@ -42,5 +42,6 @@ void rt_raise_event(const rt_ctx *c, rt_response *rs);
 void rt_terminate(const rt_ctx *c, rt_response *rs);
 void rt_suspend(const rt_ctx *c, rt_response *rs);
 void rt_resume(const rt_ctx *c, rt_response *rs);
+void rt_rewind(const rt_ctx *c, rt_response *rs);
 
 #endif
