@@ -582,6 +582,28 @@ Test(rewind, leftover_rows_of_an_older_execution_are_not_the_current_one)
     }
 }
 
+Test(rewind, without_a_sentinel_the_newest_orchestrator_started_row_names_the_execution)
+{
+    struct fixture fx = load("rewind_failonce.jsonl");
+    for (size_t i = 0; i < fx.n; i++)
+        if (strcmp(fx.rows[i].e.rk, "sentinel") != 0)
+            put(fx.rows[i].table, &fx.rows[i].e);
+    expect_202("f1", "reason=fx%20reason");
+    struct fixture want = load("rewind_failonce.framework.jsonl");
+    for (size_t i = 0; i < want.n; i++) {
+        if (strcmp(want.rows[i].table, "History") != 0 || strcmp(want.rows[i].e.rk, "sentinel") == 0)
+            continue;
+        az_entity got = get_row("History", "f1", want.rows[i].e.rk);
+        cr_assert_str_eq(az_entity_str(&got, "EventType"), az_entity_str(&want.rows[i].e, "EventType"), "%s",
+                         want.rows[i].e.rk);
+        const char *reason = az_entity_str(&want.rows[i].e, "Reason");
+        if (reason)
+            cr_assert_str_eq(az_entity_str(&got, "Reason"), reason, "%s", want.rows[i].e.rk);
+    }
+    const char *ids[] = {"f1"};
+    expect_messages(ids, 1, "fx reason");
+}
+
 Test(rewind, a_sub_orchestration_that_ran_again_is_left_alone)
 {
     /* t1-0 shows an episode after its failure and its row says Completed:
