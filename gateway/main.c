@@ -152,6 +152,7 @@ int main(int argc, char **argv)
     auth_keys_destroy(keys);
     for (size_t i = 0; i < nconn; i++)
         az_client_destroy(conns[i].storage);
+    free(conns);
     az_client_destroy(storage);
     return 0;
 }

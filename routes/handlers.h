@@ -105,5 +105,6 @@ dg_err rt_token_decode(dg_arena *a, const char *token, const char **pk, const ch
 void rt_list_instances(const rt_ctx *c, rt_response *rs);
 void rt_purge_instance(const rt_ctx *c, rt_response *rs);
 void rt_purge_by_filter(const rt_ctx *c, rt_response *rs);
+void rt_rewind(const rt_ctx *c, rt_response *rs);
 
 #endif

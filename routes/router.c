@@ -27,6 +27,7 @@ static const struct route routes[] = {
     {"POST", {"instances", "{}", "suspend", NULL}, AUTH_WRITE, rt_suspend},
     {"POST", {"instances", "{}", "resume", NULL}, AUTH_WRITE, rt_resume},
     {"POST", {"instances", "{}", "restart", NULL}, AUTH_WRITE, rt_restart},
+    {"POST", {"instances", "{}", "rewind", NULL}, AUTH_WRITE, rt_rewind},
     {"GET", {"instances", "{}", "wait", NULL}, AUTH_READ, rt_wait_instance},
     {"GET", {"instances", NULL}, AUTH_READ, rt_list_instances},
     {"DELETE", {"instances", "{}", NULL}, AUTH_WRITE, rt_purge_instance},
