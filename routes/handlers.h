@@ -42,5 +42,9 @@ void rt_raise_event(const rt_ctx *c, rt_response *rs);
 void rt_terminate(const rt_ctx *c, rt_response *rs);
 void rt_suspend(const rt_ctx *c, rt_response *rs);
 void rt_resume(const rt_ctx *c, rt_response *rs);
+void rt_get_entity(const rt_ctx *c, rt_response *rs);
+void rt_list_entities(const rt_ctx *c, rt_response *rs);
+void rt_signal_entity(const rt_ctx *c, rt_response *rs);
+void rt_signal_entity_no_name(const rt_ctx *c, rt_response *rs);
 
 #endif

@@ -27,6 +27,15 @@ static const struct route routes[] = {
     {"POST", {"instances", "{}", "suspend", NULL}, AUTH_WRITE, rt_suspend},
     {"POST", {"instances", "{}", "resume", NULL}, AUTH_WRITE, rt_resume},
     {"POST", {"instances", "{}", "restart", NULL}, AUTH_WRITE, rt_restart},
+    {"GET", {"entities", NULL}, AUTH_READ, rt_list_entities},
+    {"GET", {"entities", "{}", NULL}, AUTH_READ, rt_list_entities},
+    {"GET", {"entities", "{}", "{}", NULL}, AUTH_READ, rt_get_entity},
+    {"POST", {"entities", NULL}, AUTH_WRITE, rt_signal_entity_no_name},
+    {"POST", {"entities", "{}", NULL}, AUTH_WRITE, rt_signal_entity},
+    {"POST", {"entities", "{}", "{}", NULL}, AUTH_WRITE, rt_signal_entity},
+    {"DELETE", {"entities", NULL}, AUTH_WRITE, rt_signal_entity_no_name},
+    {"DELETE", {"entities", "{}", NULL}, AUTH_WRITE, rt_signal_entity},
+    {"DELETE", {"entities", "{}", "{}", NULL}, AUTH_WRITE, rt_signal_entity},
 };
 
 static const char *const bases[] = {"/runtime/webhooks/durabletask", "/durabletask"};
