@@ -106,5 +106,9 @@ void rt_list_instances(const rt_ctx *c, rt_response *rs);
 void rt_purge_instance(const rt_ctx *c, rt_response *rs);
 void rt_purge_by_filter(const rt_ctx *c, rt_response *rs);
 void rt_rewind(const rt_ctx *c, rt_response *rs);
+void rt_get_entity(const rt_ctx *c, rt_response *rs);
+void rt_list_entities(const rt_ctx *c, rt_response *rs);
+void rt_signal_entity(const rt_ctx *c, rt_response *rs);
+void rt_signal_entity_no_name(const rt_ctx *c, rt_response *rs);
 
 #endif
