@@ -39,8 +39,13 @@ static struct block *block_new(size_t size)
 
 dg_arena *dg_arena_create(void)
 {
+    return dg_arena_create_sized(ARENA_BLOCK);
+}
+
+dg_arena *dg_arena_create_sized(size_t first)
+{
     dg_arena *a = dg_xcalloc(1, sizeof *a);
-    a->head = block_new(ARENA_BLOCK);
+    a->head = block_new(first);
     return a;
 }
 

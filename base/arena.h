@@ -11,6 +11,9 @@
 typedef struct dg_arena dg_arena;
 
 dg_arena *dg_arena_create(void);
+/* An arena whose first block holds `first` bytes (later blocks are the usual
+ * size): for records kept a long time, such as held requests. */
+dg_arena *dg_arena_create_sized(size_t first);
 /* Runs the deferred clean-ups and frees every block. NULL is accepted. */
 void dg_arena_destroy(dg_arena *a);
 /* Runs the deferred clean-ups and forgets every allocation, keeping one block. */

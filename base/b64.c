@@ -58,3 +58,50 @@ dg_err dg_b64_decode(dg_arena *a, const char *s, size_t n, unsigned char **out, 
     *out = p;
     return DG_OK;
 }
+
+char *dg_b64url_encode(dg_arena *a, const void *p, size_t n)
+{
+    char *s = dg_b64_encode(a, p, n);
+    size_t len = strlen(s);
+    while (len > 0 && s[len - 1] == '=')
+        s[--len] = '\0';
+    for (size_t i = 0; i < len; i++)
+        s[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
+    return s;
+}
+
+dg_err dg_b64url_decode(dg_arena *a, const char *s, size_t n, unsigned char **out, size_t *outlen)
+{
+    size_t body = n;
+    if (n % 4 == 0) {
+        /* Padding is optional, but where it is given it must be right. */
+        for (int k = 0; k < 2 && body > 0 && s[body - 1] == '='; k++)
+            body--;
+    }
+    if (body % 4 == 1)
+        return DG_EINVAL;
+    char *std = dg_arena_alloc(a, body + 4);
+    for (size_t i = 0; i < body; i++) {
+        unsigned char c = (unsigned char) s[i];
+        if (c == '-')
+            c = '+';
+        else if (c == '_')
+            c = '/';
+        else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+            return DG_EINVAL;
+        std[i] = (char) c;
+    }
+    size_t len = body;
+    while (len % 4 != 0)
+        std[len++] = '=';
+    unsigned char *p;
+    size_t pn;
+    dg_err rc = dg_b64_decode(a, std, len, &p, &pn);
+    if (rc)
+        return rc;
+    /* dg_b64_decode allocates at least pn + 1 bytes (n / 4 * 3 + 3). */
+    p[pn] = '\0';
+    *out = p;
+    *outlen = pn;
+    return DG_OK;
+}

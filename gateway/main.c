@@ -130,6 +130,7 @@ int main(int argc, char **argv)
         .trust_forwarded = (int) cfg.trust_forwarded,
         .orchestrators = (const char *const *) orchestrators,
         .app_prefix = cfg.app_prefix,
+        .purge_budget_ms = cfg.purge_budget_ms,
     };
     /* Every held request is a socket: allow as many as the system lets us. */
     struct rlimit nofile;

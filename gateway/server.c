@@ -86,8 +86,14 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, const rt_respo
         rs->body_len, (void *) (rs->body ? rs->body : ""), MHD_RESPMEM_MUST_COPY);
     if (rs->content_type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
-    for (size_t i = 0; i < rs->nheaders; i++)
-        MHD_add_response_header(r, rs->headers[i].name, rs->headers[i].value);
+    for (size_t i = 0; i < rs->nheaders; i++) {
+        /* libmicrohttpd refuses an empty value; a lone space is only the
+         * optional whitespace around a value, which every parser strips (RFC
+         * 9110 §5.5), so the header still arrives, empty (x-ms-continuation-token
+         * on the last page, http-api.md §10.4). */
+        const char *v = rs->headers[i].value;
+        MHD_add_response_header(r, rs->headers[i].name, *v ? v : " ");
+    }
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned) rs->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -226,6 +232,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         rq->waiter = (struct gw_waiter){.w = rs.wait, .conn = conn, .fd = ci ? ci->connect_fd : -1};
         rq->held = 1;
+        /* Keep only the wait's own small arena while the request sleeps. */
+        rq->uri = dg_arena_strdup(rs.wait->rq.arena, rq->uri);
+        dg_buf_free(&rq->body);
+        dg_arena_destroy(rq->arena);
+        rq->arena = rs.wait->rq.arena;
         MHD_suspend_connection(conn);
         gw_waits_add(s->waits, &rq->waiter);
         return MHD_YES;
@@ -262,7 +273,7 @@ gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env
         flags, (uint16_t) cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned) cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned) cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) cfg->connection_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 32 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 8 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
     if (!s->d) {
         DG_ERROR(NULL, "cannot listen on %s:%ld (address in use or not available)", cfg->listen, cfg->port);

@@ -237,7 +237,7 @@ void gw_waits_add(gw_waits *s, struct gw_waiter *w)
     if (s->draining) {
         pthread_mutex_unlock(&s->mu);
         rt_wait_release(s->env);
-        w->answer = rw->timeout_rs;
+        rt_wait_timeout(rw, &w->answer);
         finish(w, GW_ANSWERED);
         return;
     }
@@ -355,14 +355,16 @@ static void *scheduler(void *arg)
                     done = dg_xrealloc(done, cap * sizeof *done);
                     how = dg_xrealloc(how, cap * sizeof *how);
                 }
-                w->answer = w->w->timeout_rs;
                 done[nd] = w;
                 how[nd++] = GW_ANSWERED;
             }
         }
         pthread_mutex_unlock(&s->mu);
-        for (size_t i = 0; i < nd; i++)
+        for (size_t i = 0; i < nd; i++) {
+            if (how[i] == GW_ANSWERED)
+                rt_wait_timeout(done[i]->w, &done[i]->answer);
             finish(done[i], how[i]);
+        }
     }
     free(done);
     free(how);
@@ -469,7 +471,7 @@ void gw_waits_drain(gw_waits *s)
         struct gw_waiter *w = list;
         list = w->next;
         w->next = NULL;
-        w->answer = w->w->timeout_rs;
+        rt_wait_timeout(w->w, &w->answer);
         finish(w, GW_ANSWERED);
     }
 }

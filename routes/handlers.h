@@ -2,6 +2,7 @@
 #ifndef RT_HANDLERS_H
 #define RT_HANDLERS_H
 
+#include "base/time.h"
 #include "routes/router.h"
 #include "taskhub/instance.h"
 
@@ -11,7 +12,7 @@
 /* status.c: how stored text becomes input/output/customStatus (http-api.md
  * §5.1): NULL -> null, blank -> "", JSON -> the value, anything else -> a string. */
 cJSON *rt_stored_value(const char *s);
-/* The status object of §5.1, without historyEvents. */
+/* The status object of §5.1, without historyEvents (the status route adds them). */
 cJSON *rt_status_object(const struct hub_instance *in, bool show_input);
 /* Prints j as the JSON body and frees it. */
 void rt_set_cjson(rt_response *rs, dg_arena *a, int status, cJSON *j);
@@ -56,6 +57,10 @@ void rt_status_answer(const rt_ctx *c, const struct hub_instance *in, rt_respons
 /* Handlers, one per route row of router.c. */
 void rt_wait_instance(const rt_ctx *c, rt_response *rs);
 void rt_start_wait(const rt_ctx *c, rt_response *rs);
+/* history.c: the raw history (taskhub/history.h) rewritten in place into the
+ * historyEvents of §6.2. Scratch memory comes from a. */
+void rt_history_events(dg_arena *a, cJSON *events, bool show_input, bool show_output);
+
 void rt_get_status(const rt_ctx *c, rt_response *rs);
 void rt_start(const rt_ctx *c, rt_response *rs);
 void rt_restart(const rt_ctx *c, rt_response *rs);
@@ -63,5 +68,47 @@ void rt_raise_event(const rt_ctx *c, rt_response *rs);
 void rt_terminate(const rt_ctx *c, rt_response *rs);
 void rt_suspend(const rt_ctx *c, rt_response *rs);
 void rt_resume(const rt_ctx *c, rt_response *rs);
+/* params.c: query parameters by the rules of http-api.md §1.3. Each returns
+ * false (or 0 items) when the parameter is absent or invalid, which callers
+ * treat as absent (§10.6). */
+
+/* ISO-8601 as dg_iso_parse() takes it (a fraction, Z or an offset, no zone
+ * meaning UTC), and also: a date alone (midnight UTC), hours and minutes
+ * without seconds, a year of 1 to 3 digits (left-padded, as EXTNEW does), an
+ * offset written +HH or +HHMM, and an offset whose '+' arrived as a space
+ * (an unencoded '+' in a query string decodes to one). */
+bool rt_param_time(const rt_ctx *c, const char *name, dg_ticks *out);
+/* A decimal int. */
+bool rt_param_int(const rt_ctx *c, const char *name, int *out);
+/* A comma list (repeated parameters are joined already): items trimmed,
+ * empty ones dropped. The items live in the request arena. */
+size_t rt_param_list(const rt_ctx *c, const char *name, const char *const **out);
+/* runtimeStatus: the items that name a status (hub_status_parse: exact enum
+ * names or numbers), each once; the others are dropped silently. */
+size_t rt_param_statuses(const rt_ctx *c, const char *const **out);
+
+/* The continuation token of list and purge answers travels in this header,
+ * both ways (http-api.md §4.4). Its text is the DurableTask.AzureStorage v2
+ * form "<NextPartitionKey> <NextRowKey>" (one space; storage-schema.md §9.7),
+ * sent as base64url without padding because a header must stay header-safe
+ * whatever the keys hold. */
+#define RT_TOKEN_HEADER "x-ms-continuation-token"
+#define RT_TOKEN_MAX    4096 /* longest token accepted, encoded */
+/* "" when pk is NULL or empty (the last page). The result lives in a. */
+const char *rt_token_encode(dg_arena *a, const char *pk, const char *rk);
+/* The inverse, defensively: DG_OK with *pk NULL for an absent or blank token;
+ * DG_EINVAL for one longer than RT_TOKEN_MAX, not base64url, not UTF-8, holding
+ * a control character, or without a space after a non-empty first key. *rk is
+ * NULL when the second key is empty. Both live in a. */
+dg_err rt_token_decode(dg_arena *a, const char *token, const char **pk, const char **rk);
+
+void rt_list_instances(const rt_ctx *c, rt_response *rs);
+void rt_purge_instance(const rt_ctx *c, rt_response *rs);
+void rt_purge_by_filter(const rt_ctx *c, rt_response *rs);
+void rt_rewind(const rt_ctx *c, rt_response *rs);
+void rt_get_entity(const rt_ctx *c, rt_response *rs);
+void rt_list_entities(const rt_ctx *c, rt_response *rs);
+void rt_signal_entity(const rt_ctx *c, rt_response *rs);
+void rt_signal_entity_no_name(const rt_ctx *c, rt_response *rs);
 
 #endif

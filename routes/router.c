@@ -27,7 +27,20 @@ static const struct route routes[] = {
     {"POST", {"instances", "{}", "suspend", NULL}, AUTH_WRITE, rt_suspend},
     {"POST", {"instances", "{}", "resume", NULL}, AUTH_WRITE, rt_resume},
     {"POST", {"instances", "{}", "restart", NULL}, AUTH_WRITE, rt_restart},
+    {"POST", {"instances", "{}", "rewind", NULL}, AUTH_WRITE, rt_rewind},
     {"GET", {"instances", "{}", "wait", NULL}, AUTH_READ, rt_wait_instance},
+    {"GET", {"instances", NULL}, AUTH_READ, rt_list_instances},
+    {"DELETE", {"instances", "{}", NULL}, AUTH_WRITE, rt_purge_instance},
+    {"DELETE", {"instances", NULL}, AUTH_WRITE, rt_purge_by_filter},
+    {"GET", {"entities", NULL}, AUTH_READ, rt_list_entities},
+    {"GET", {"entities", "{}", NULL}, AUTH_READ, rt_list_entities},
+    {"GET", {"entities", "{}", "{}", NULL}, AUTH_READ, rt_get_entity},
+    {"POST", {"entities", NULL}, AUTH_WRITE, rt_signal_entity_no_name},
+    {"POST", {"entities", "{}", NULL}, AUTH_WRITE, rt_signal_entity},
+    {"POST", {"entities", "{}", "{}", NULL}, AUTH_WRITE, rt_signal_entity},
+    {"DELETE", {"entities", NULL}, AUTH_WRITE, rt_signal_entity_no_name},
+    {"DELETE", {"entities", "{}", NULL}, AUTH_WRITE, rt_signal_entity},
+    {"DELETE", {"entities", "{}", "{}", NULL}, AUTH_WRITE, rt_signal_entity},
 };
 
 /* Under the app's own paths (/{prefix}/... and /...): the HttpSyncStart sample's route. */

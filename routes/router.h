@@ -31,6 +31,7 @@ struct rt_env {
     const char
         *app_prefix; /* the app's HTTP route prefix for /{prefix}/orchestrators/{name}/wait; NULL: "api" */
     struct rt_wait_limits *waits; /* the long-poll's limits and slots; NULL: waits are refused (503) */
+    long purge_budget_ms;         /* time budget of one purge-by-filter request; 0: RT_PURGE_BUDGET_MS */
 };
 
 /* The long-poll's settings and its count of held requests, shared by every
@@ -43,6 +44,8 @@ struct rt_wait_limits {
     long max_waiters;            /* past this many held requests: 503 with Retry-After */
     _Atomic long active;         /* held now (reserved by routes, released by the gateway) */
 };
+
+#define RT_PURGE_BUDGET_MS 20000
 
 #define RT_MAX_SEGMENTS 6
 
@@ -72,16 +75,19 @@ const char *rt_hub(const rt_ctx *c);
 void rt_az_ctx(const rt_ctx *c, az_ctx *x);
 
 /* A held request (rt_response.wait): everything needed to answer it later,
- * copied into the request's arena. */
+ * copied into an arena of its own (rq.arena), which the gateway takes over
+ * and frees when the request completes. */
 struct rt_wait {
     rt_ctx ctx; /* ctx.rq points at rq below */
     rt_request rq;
-    const char *id;         /* the instance waited on */
-    int64_t interval_ms;    /* how often its status should be read */
-    int64_t deadline_ms;    /* dg_mono_ms() clock */
-    bool failure_is_200;    /* start-and-wait: returnInternalServerErrorOnFailure is forced false */
-    rt_response timeout_rs; /* the answer when the deadline passes: 202 check-status */
+    const char *id;      /* the instance waited on */
+    int64_t interval_ms; /* how often its status should be read */
+    int64_t deadline_ms; /* dg_mono_ms() clock */
+    bool failure_is_200; /* start-and-wait: returnInternalServerErrorOnFailure is forced false */
 };
+
+/* The answer when the deadline passes (or the gateway stops): 202 check-status. */
+void rt_wait_timeout(struct rt_wait *w, rt_response *rs);
 
 /* The instance's status as the long-poll reads it: RuntimeStatus only, a
  * cheap read shared by every waiter on the instance. *status is NULL when the

@@ -83,22 +83,53 @@ void rt_wait_release(const struct rt_env *env)
         atomic_fetch_sub(&env->waits->active, 1);
 }
 
+static const char *dup(dg_arena *a, const char *s)
+{
+    return s ? dg_arena_strdup(a, s) : NULL;
+}
+
+/* A held request lives long and by the thousand, so it keeps only what its
+ * answer needs, in an arena of its own, and the request's arena (headers,
+ * body, the storage calls made so far) can go. */
 void rt_wait_hold(const rt_ctx *c, rt_response *rs, const char *id, const struct rt_wait_spec *spec,
                   bool failure_is_200)
 {
-    dg_arena *a = c->rq->arena;
+    dg_arena *a = dg_arena_create_sized(1024 - 64);
     struct rt_wait *w = dg_arena_zalloc(a, sizeof *w);
-    w->rq = *c->rq;
+    const rt_request *rq = c->rq;
+    w->rq = (rt_request){.arena = a,
+                         .reqid = dup(a, rq->reqid),
+                         .method = dup(a, rq->method),
+                         .path = dup(a, rq->path),
+                         .origin = dup(a, rq->origin),
+                         .raw_query = dup(a, rq->raw_query),
+                         .body = "",
+                         .t0_ms = rq->t0_ms};
     w->ctx = *c;
     w->ctx.rq = &w->rq;
-    w->id = dg_arena_strdup(a, id);
+    w->ctx.hub = dup(a, c->hub);
+    w->ctx.connection = dup(a, c->connection);
+    w->ctx.origin = dup(a, c->origin);
+    w->ctx.url = dup(a, c->url);
+    w->ctx.key = dup(a, c->key);
+    for (size_t i = 0; i < c->nseg; i++)
+        w->ctx.seg[i] = dup(a, c->seg[i]);
+    w->ctx.query = dg_arena_alloc(a, (c->nquery ? c->nquery : 1) * sizeof *w->ctx.query);
+    for (size_t i = 0; i < c->nquery; i++)
+        w->ctx.query[i] = (struct rt_param){dup(a, c->query[i].name), dup(a, c->query[i].value)};
+    w->id = dup(a, id);
     w->interval_ms = spec->interval_ms;
-    int64_t t0 = c->rq->t0_ms ? c->rq->t0_ms : dg_mono_ms();
+    int64_t t0 = rq->t0_ms ? rq->t0_ms : dg_mono_ms();
     w->deadline_ms = t0 + spec->timeout_ms;
     w->failure_is_200 = failure_is_200;
-    rt_set_check_status(&w->ctx, &w->timeout_rs, id);
     memset(rs, 0, sizeof *rs);
     rs->wait = w;
+}
+
+void rt_wait_timeout(struct rt_wait *w, rt_response *rs)
+{
+    memset(rs, 0, sizeof *rs);
+    rt_set_check_status(&w->ctx, rs, w->id);
 }
 
 dg_err rt_wait_read_status(const struct rt_wait *w, dg_arena *a, const char **status)

@@ -31,6 +31,19 @@ bool hub_status_active(const char *s)
                  strcmp(s, "Suspended") == 0);
 }
 
+const char *hub_status_parse(const char *s, size_t n)
+{
+    /* In the order of their numbers. */
+    static const char *const names[] = {"Running",  "Completed",  "ContinuedAsNew", "Failed",
+                                        "Canceled", "Terminated", "Pending",        "Suspended"};
+    if (n == 1 && s[0] >= '0' && s[0] <= '7')
+        return names[s[0] - '0'];
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0)
+            return names[i];
+    return NULL;
+}
+
 dg_err hub_instance_from_entity(dg_arena *a, const az_entity *e, struct hub_instance *out)
 {
     memset(out, 0, sizeof *out);

@@ -46,5 +46,10 @@ dg_err hub_instance_get(az_client *c, az_ctx *x, const char *hub, const char *id
 bool hub_status_terminal(const char *runtime_status);
 /* True for Pending, Running, ContinuedAsNew and Suspended: not finished yet. */
 bool hub_status_active(const char *runtime_status);
+/* The stored name of a runtime status given as its exact, case-sensitive enum
+ * name ("Running") or its number ("0" is Running ... "7" is Suspended, as .NET
+ * enum parsing takes them; storage-schema.md §8); NULL for anything else.
+ * The result is a static string. */
+const char *hub_status_parse(const char *s, size_t n);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include "base/rand.h"
 #include "storage/queue.h"
+#include "taskhub/history.h"
 #include "taskhub/largemsg.h"
 
 #include <stdatomic.h>
@@ -9,23 +10,15 @@
 
 static const struct {
     enum hub_event_type t;
-    const char *name, *type;
+    const char *type;
 } events[] = {
-    {HUB_EV_EXECUTION_STARTED, "ExecutionStarted", "DurableTask.Core.History.ExecutionStartedEvent"},
-    {HUB_EV_EXECUTION_TERMINATED, "ExecutionTerminated", "DurableTask.Core.History.ExecutionTerminatedEvent"},
-    {HUB_EV_EVENT_RAISED, "EventRaised", "DurableTask.Core.History.EventRaisedEvent"},
-    {HUB_EV_GENERIC, "GenericEvent", "DurableTask.Core.History.GenericEvent"},
-    {HUB_EV_EXECUTION_SUSPENDED, "ExecutionSuspended", "DurableTask.Core.History.ExecutionSuspendedEvent"},
-    {HUB_EV_EXECUTION_RESUMED, "ExecutionResumed", "DurableTask.Core.History.ExecutionResumedEvent"},
+    {HUB_EV_EXECUTION_STARTED, "DurableTask.Core.History.ExecutionStartedEvent"},
+    {HUB_EV_EXECUTION_TERMINATED, "DurableTask.Core.History.ExecutionTerminatedEvent"},
+    {HUB_EV_EVENT_RAISED, "DurableTask.Core.History.EventRaisedEvent"},
+    {HUB_EV_GENERIC, "DurableTask.Core.History.GenericEvent"},
+    {HUB_EV_EXECUTION_SUSPENDED, "DurableTask.Core.History.ExecutionSuspendedEvent"},
+    {HUB_EV_EXECUTION_RESUMED, "DurableTask.Core.History.ExecutionResumedEvent"},
 };
-
-const char *hub_event_type_name(enum hub_event_type t)
-{
-    for (size_t i = 0; i < sizeof events / sizeof *events; i++)
-        if (events[i].t == t)
-            return events[i].name;
-    return "Unknown";
-}
 
 static const char *event_dotnet_type(enum hub_event_type t)
 {

@@ -10,6 +10,8 @@
 
 #include <cjson/cJSON.h>
 
+/* The event types a client sends (the numbers of storage-schema.md §8;
+ * hub_event_type_name() in taskhub/history.h names them). */
 enum hub_event_type {
     HUB_EV_EXECUTION_STARTED = 0,
     HUB_EV_EXECUTION_TERMINATED = 3,
@@ -18,9 +20,6 @@ enum hub_event_type {
     HUB_EV_EXECUTION_SUSPENDED = 19,
     HUB_EV_EXECUTION_RESUMED = 20,
 };
-
-/* The name DurableTask gives the type ("ExecutionStarted", ...). */
-const char *hub_event_type_name(enum hub_event_type t);
 
 struct hub_sent {
     char activity_id[37];  /* the envelope's ActivityId */

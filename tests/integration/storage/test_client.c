@@ -17,7 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-Test(client, sequential_calls_reuse_one_connection, .timeout = 60)
+/* One suite-wide timeout: per-test .timeout options made Criterion leak under LeakSanitizer. */
+TestSuite(client, .timeout = 60);
+
+Test(client, sequential_calls_reuse_one_connection)
 {
     az_client *c = test_azurite_client(NULL, NULL);
     dg_arena *a = dg_arena_create();
@@ -69,7 +72,7 @@ static void *hammer(void *p)
     return NULL;
 }
 
-Test(client, threads_share_the_pool, .timeout = 60)
+Test(client, threads_share_the_pool)
 {
     az_client *c = test_azurite_client(NULL, NULL);
     dg_arena *a = dg_arena_create();
@@ -166,7 +169,7 @@ static az_client *peer_client(unsigned port, const struct az_client_opts *o)
     return c;
 }
 
-Test(client, retries_503_then_succeeds, .timeout = 30)
+Test(client, retries_503_then_succeeds)
 {
     unsigned port;
     struct MHD_Daemon *d = peer_start("55k", &port);
@@ -186,7 +189,7 @@ Test(client, retries_503_then_succeeds, .timeout = 30)
     MHD_stop_daemon(d);
 }
 
-Test(client, persistent_500_gives_up_after_max_attempts, .timeout = 30)
+Test(client, persistent_500_gives_up_after_max_attempts)
 {
     unsigned port;
     struct MHD_Daemon *d = peer_start("0", &port);
@@ -205,7 +208,7 @@ Test(client, persistent_500_gives_up_after_max_attempts, .timeout = 30)
     MHD_stop_daemon(d);
 }
 
-Test(client, throttled_honours_retry_after, .timeout = 30)
+Test(client, throttled_honours_retry_after)
 {
     unsigned port;
     struct MHD_Daemon *d = peer_start("9k", &port);
@@ -223,7 +226,7 @@ Test(client, throttled_honours_retry_after, .timeout = 30)
     MHD_stop_daemon(d);
 }
 
-Test(client, deadline_bounds_a_hanging_peer, .timeout = 30)
+Test(client, deadline_bounds_a_hanging_peer)
 {
     unsigned port;
     struct MHD_Daemon *d = peer_start("s", &port);
@@ -242,7 +245,7 @@ Test(client, deadline_bounds_a_hanging_peer, .timeout = 30)
     MHD_stop_daemon(d);
 }
 
-Test(client, connection_refused_is_unavailable_within_deadline, .timeout = 30)
+Test(client, connection_refused_is_unavailable_within_deadline)
 {
     unsigned port;
     struct MHD_Daemon *d = peer_start("k", &port);
@@ -262,7 +265,7 @@ Test(client, connection_refused_is_unavailable_within_deadline, .timeout = 30)
     az_client_destroy(c);
 }
 
-Test(client, response_cap_holds, .timeout = 30)
+Test(client, response_cap_holds)
 {
     unsigned port;
     struct MHD_Daemon *d = peer_start("b", &port);
@@ -302,7 +305,7 @@ static void table_roundtrip(az_client *c, const char *what)
     dg_arena_destroy(a);
 }
 
-Test(client, shared_key_lite, .timeout = 30)
+Test(client, shared_key_lite)
 {
     struct az_client_opts o = {.table_shared_key_lite = 1};
     az_client *c = test_azurite_client(NULL, &o);
@@ -339,7 +342,7 @@ static az_client *sas_client(int spoil)
     return c;
 }
 
-Test(client, shared_access_signature, .timeout = 30)
+Test(client, shared_access_signature)
 {
     az_client *c = sas_client(0);
     table_roundtrip(c, "SAS");

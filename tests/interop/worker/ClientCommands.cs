@@ -45,6 +45,8 @@ static class ClientCommands
 
     public static async Task<int> RunAsync(Options o)
     {
+        if (Entities.IsCommand(o.Command))
+            return await Entities.RunAsync(o);
         if (!Arity.TryGetValue(o.Command, out var arity))
             throw new UsageException($"unknown command '{o.Command}'");
         if (o.Args.Count < arity.Min || o.Args.Count > arity.Max)

@@ -121,6 +121,8 @@ static class Hub
             LeaseAcquireInterval = TimeSpan.FromSeconds(3),
             PartitionTableOperationTimeout = TimeSpan.FromSeconds(10),
             LoggerFactory = loggers,
+            // Entities through DurableTask.Core's entity dispatcher (Entities.cs).
+            UseSeparateQueueForEntityWorkItems = true,
         };
         if (o.Base64Queues)
             settings.QueueClientMessageEncoding = QueueClientMessageEncoding.Base64;

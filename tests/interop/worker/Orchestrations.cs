@@ -26,6 +26,7 @@ static class Registry
         ("AlwaysFail", typeof(AlwaysFail)),
         ("ContinueAsNewCounter", typeof(ContinueAsNewCounter)),
         ("ParentOrchestration", typeof(ParentOrchestration)),
+        ("FailOnceTree", typeof(FailOnceTree)),
         ("LargePayload", typeof(LargePayload)),
         ("Echo", typeof(Echo)),
     };

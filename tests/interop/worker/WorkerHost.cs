@@ -41,6 +41,7 @@ static class WorkerHost
 
         var worker = new TaskHubWorker(service, loggers);
         Registry.Register(worker);
+        Entities.Register(worker);
         await worker.StartAsync();
         long started = clock.ElapsedMilliseconds;
 

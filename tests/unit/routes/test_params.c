@@ -1,0 +1,201 @@
+/* routes/params.c: the lenient timestamps of http-api.md §1.3, ints, comma
+ * lists, runtimeStatus, and the continuation token's codec (header-safe,
+ * defensive on input). */
+#include "base/b64.h"
+#include "base/rand.h"
+#include "routes/handlers.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+static dg_arena *a;
+static rt_request rq;
+
+static void setup(void)
+{
+    a = dg_arena_create();
+    rq = (rt_request){.arena = a};
+}
+
+static void teardown(void)
+{
+    dg_arena_destroy(a);
+}
+
+TestSuite(params, .init = setup, .fini = teardown);
+
+/* A context whose only parameter is name=value (already decoded). */
+static rt_ctx one(const char *name, const char *value)
+{
+    struct rt_param *p = dg_arena_alloc(a, sizeof *p);
+    *p = (struct rt_param){name, value};
+    return (rt_ctx){.rq = &rq, .query = p, .nquery = 1};
+}
+
+static const char *time_of(const char *value)
+{
+    rt_ctx c = one("t", value);
+    dg_ticks t;
+    if (!rt_param_time(&c, "T", &t))
+        return "invalid";
+    char iso[DG_ISO_LEN];
+    dg_iso_format(t, iso);
+    return dg_arena_strdup(a, iso);
+}
+
+Test(params, times_in_every_iso_form_become_utc)
+{
+    cr_assert_str_eq(time_of("2024-05-01T10:00:00Z"), "2024-05-01T10:00:00.0000000Z");
+    cr_assert_str_eq(time_of("2020-01-01T00:00:00.000Z"), "2020-01-01T00:00:00.0000000Z", "JS toISOString()");
+    cr_assert_str_eq(time_of("2024-05-01T10:00:00.1234567Z"), "2024-05-01T10:00:00.1234567Z");
+    cr_assert_str_eq(time_of("2024-05-01T10:00:00.123456789Z"), "2024-05-01T10:00:00.1234567Z");
+    cr_assert_str_eq(time_of("2024-05-01T12:00:00+02:00"), "2024-05-01T10:00:00.0000000Z");
+    cr_assert_str_eq(time_of("2024-05-01T05:00:00-05:00"), "2024-05-01T10:00:00.0000000Z");
+    cr_assert_str_eq(time_of("2024-05-01T12:00:00 02:00"), "2024-05-01T10:00:00.0000000Z",
+                     "'+' became a space");
+    cr_assert_str_eq(time_of("2024-05-01T12:00:00.5 02:00"), "2024-05-01T10:00:00.5000000Z");
+    cr_assert_str_eq(time_of("2024-05-01T12:00:00+0200"), "2024-05-01T10:00:00.0000000Z");
+    cr_assert_str_eq(time_of("2024-05-01T12:00:00+02"), "2024-05-01T10:00:00.0000000Z");
+    cr_assert_str_eq(time_of("2024-05-01T10:00:00"), "2024-05-01T10:00:00.0000000Z", "no zone: UTC");
+    cr_assert_str_eq(time_of("2024-05-01 10:00:00"), "2024-05-01T10:00:00.0000000Z");
+    cr_assert_str_eq(time_of("2024-05-01T10:00"), "2024-05-01T10:00:00.0000000Z");
+    cr_assert_str_eq(time_of("2024-05-01T12:00+02:00"), "2024-05-01T10:00:00.0000000Z");
+    cr_assert_str_eq(time_of("2024-05-01"), "2024-05-01T00:00:00.0000000Z");
+    cr_assert_str_eq(time_of("24-05-01"), "0024-05-01T00:00:00.0000000Z", "short years are left-padded");
+    cr_assert_str_eq(time_of("999-12-31T23:59:59Z"), "0999-12-31T23:59:59.0000000Z");
+}
+
+Test(params, bad_times_are_invalid)
+{
+    const char *bad[] = {"",
+                         "yesterday",
+                         "2024",
+                         "2024-05",
+                         "12345-01-01",
+                         "2024-13-01",
+                         "2024-02-30",
+                         "2024-05-01T",
+                         "2024-05-01T10",
+                         "2024-05-01T25:00:00Z",
+                         "2024-05-01T10:00:00Q",
+                         "2024-05-01T10:00:00+2:00",
+                         "2024-05-01T10:00:00Z trailing",
+                         "-2024-05-01",
+                         "2024-05-01T10:00:00.Z"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_str_eq(time_of(bad[i]), "invalid", "%s", bad[i]);
+    char lng[200];
+    memset(lng, '1', sizeof lng - 1);
+    lng[sizeof lng - 1] = '\0';
+    memcpy(lng, "2024-05-01T10:00:00.", 20);
+    cr_assert_str_eq(time_of(lng), "invalid", "too long for the buffer");
+    rt_ctx c = one("other", "2024-05-01");
+    dg_ticks t;
+    cr_assert_not(rt_param_time(&c, "t", &t), "absent");
+}
+
+Test(params, ints)
+{
+    int v = 7;
+    rt_ctx c = one("top", "42");
+    cr_assert(rt_param_int(&c, "TOP", &v));
+    cr_assert_eq(v, 42);
+    c = one("top", "-3");
+    cr_assert(rt_param_int(&c, "top", &v));
+    cr_assert_eq(v, -3);
+    const char *bad[] = {"", "4x", "x", " 4", "2147483648", "99999999999999999999", "1.5"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        c = one("top", bad[i]);
+        cr_assert_not(rt_param_int(&c, "top", &v), "%s", bad[i]);
+    }
+}
+
+Test(params, lists_and_statuses)
+{
+    rt_ctx c = one("runtimeStatus", " Running ,,Completed,running,Bogus,3,Running,9, Pending");
+    const char *const *v;
+    cr_assert_eq(rt_param_list(&c, "runtimestatus", &v), 8);
+    cr_assert_str_eq(v[0], "Running");
+    cr_assert_str_eq(v[7], "Pending");
+    size_t n = rt_param_statuses(&c, &v);
+    cr_assert_eq(n, 4, "known names once each, numbers as names");
+    cr_assert_str_eq(v[0], "Running");
+    cr_assert_str_eq(v[1], "Completed");
+    cr_assert_str_eq(v[2], "Failed");
+    cr_assert_str_eq(v[3], "Pending");
+    c = one("x", "y");
+    cr_assert_eq(rt_param_list(&c, "runtimeStatus", &v), 0);
+    cr_assert_eq(rt_param_statuses(&c, &v), 0);
+}
+
+Test(params, token_round_trip_is_header_safe)
+{
+    const char *keys[][2] = {{"1!8!YWJj", "1!0!"}, {"p+/=x", ""}, {"a^0b^2c \xc3\xa9", "r k"}, {"x", NULL}};
+    for (size_t i = 0; i < 4; i++) {
+        const char *t = rt_token_encode(a, keys[i][0], keys[i][1]);
+        cr_assert(*t);
+        cr_assert_eq(strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+                     strlen(t));
+        const char *pk, *rk;
+        cr_assert_eq(rt_token_decode(a, t, &pk, &rk), DG_OK);
+        /* The first space splits: a space inside the first key would move into the second. */
+        if (!strchr(keys[i][0], ' ')) {
+            cr_assert_str_eq(pk, keys[i][0]);
+            if (keys[i][1] && *keys[i][1])
+                cr_assert_str_eq(rk, keys[i][1]);
+            else
+                cr_assert_null(rk);
+        }
+    }
+    cr_assert_str_eq(rt_token_encode(a, NULL, "x"), "");
+    cr_assert_str_eq(rt_token_encode(a, "", "x"), "");
+}
+
+Test(params, token_decoding_is_defensive)
+{
+    const char *pk, *rk;
+    cr_assert_eq(rt_token_decode(a, NULL, &pk, &rk), DG_OK);
+    cr_assert_null(pk);
+    cr_assert_eq(rt_token_decode(a, "  ", &pk, &rk), DG_OK);
+    cr_assert_null(pk);
+    const char *t = dg_b64url_encode(a, "pk rk", 5);
+    cr_assert_eq(rt_token_decode(a, dg_arena_printf(a, " %s ", t), &pk, &rk), DG_OK, "trimmed");
+    cr_assert_str_eq(pk, "pk");
+    const char *bad[] = {"null",
+                         "bnVsbA==",
+                         "%%%",
+                         "a",
+                         dg_b64url_encode(a, "nospace", 7),
+                         dg_b64url_encode(a, " rk", 3),
+                         dg_b64url_encode(a, "p\0k rk", 6),
+                         dg_b64url_encode(a, "p\x7f rk", 5),
+                         dg_b64url_encode(a, "pk r\xc2\x85", 6),
+                         dg_b64url_encode(a, "\xc3\x28 x", 4)};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_eq(rt_token_decode(a, bad[i], &pk, &rk), DG_EINVAL, "%zu: %s", i, bad[i]);
+    /* Past the cap, whatever it holds. */
+    char *big = dg_arena_alloc(a, RT_TOKEN_MAX + 2);
+    memset(big, 'A', RT_TOKEN_MAX + 1);
+    big[RT_TOKEN_MAX + 1] = '\0';
+    cr_assert_eq(rt_token_decode(a, big, &pk, &rk), DG_EINVAL);
+    big[RT_TOKEN_MAX - 1] = '\0'; /* 4095 A's: base64url of NUL bytes */
+    cr_assert_eq(rt_token_decode(a, big, &pk, &rk), DG_EINVAL);
+}
+
+Test(params, token_decoding_survives_random_input)
+{
+    for (int i = 0; i < 2000; i++) {
+        unsigned char r[64];
+        dg_random_bytes(r, sizeof r);
+        size_t n = r[0] % 60;
+        char s[64];
+        for (size_t k = 0; k < n; k++)
+            s[k] = "ABCab01-_= \x01\xff"[r[k + 1] % 13];
+        s[n] = '\0';
+        const char *pk, *rk;
+        dg_err rc = rt_token_decode(a, s, &pk, &rk);
+        cr_assert(rc == DG_OK || rc == DG_EINVAL);
+        if (rc == DG_OK && pk)
+            cr_assert(*pk && !strchr(pk, ' '));
+    }
+}
