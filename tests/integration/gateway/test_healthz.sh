@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The real binary: --version, --help, a bad connection string, and /healthz over HTTP.
+# The real binary: --version, --help, a bad connection string, /healthz over HTTP, the config file.
 set -u
 bin="$1"
 fail=0; pass=0
@@ -49,5 +49,27 @@ sleep 0.3
 kill -TERM $pid2; wait $pid2
 check "--no-auth says so loudly" 'grep -q "AUTH IS DISABLED" "$log2"'
 rm -f "$log2"
+
+# The config file: below flags and environment, above defaults; unknown names refused.
+cfg=$(mktemp)
+printf '{"port": 0, "no-auth": true, "connection-string": "UseDevelopmentStorage=true", "task-hub": "FromFile1"}' > "$cfg"
+log3=$(mktemp)
+AzureWebJobsStorage= "$bin" --config "$cfg" > "$log3" 2>&1 &
+pid3=$!
+port3=""
+for i in $(seq 1 100); do
+    port3=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log3")
+    [ -n "$port3" ] && break
+    sleep 0.05
+done
+check "a config file sets the options" '[ -n "$port3" ] && grep -q "AUTH IS DISABLED" "$log3"'
+kill -TERM $pid3; wait $pid3
+printf '{"port": 0, "bogus-option": 1}' > "$cfg"
+out=$("$bin" --config "$cfg" 2>&1); rc=$?
+check "an unknown config key stops the gateway" '[ $rc -eq 2 ] && grep -q "unknown option" <<<"$out"'
+printf '{"port": 0, "no-auth": true, "connection-string": "UseDevelopmentStorage=true"}' > "$cfg"
+out=$(DG_PORT=abc "$bin" --config "$cfg" 2>&1); rc=$?
+check "the environment wins over the config file" '[ $rc -eq 2 ] && grep -q "port must be a whole number" <<<"$out"'
+rm -f "$cfg" "$log3"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -1,0 +1,201 @@
+/* Management API benchmark (issue 3): requests per second and latency of
+ * status, list (top=100) and start through a running gateway, next to the same
+ * storage operations issued directly with the gateway's own storage and task
+ * hub code in the same run, so the gateway's overhead (HTTP, routing, JSON)
+ * shows as a ratio.
+ *
+ * usage: bench_api PORT HUB N   (AZURITE_CONNECTION_STRING names the storage)
+ * Prints one line per operation and client, then the ratios. */
+#include "base/time.h"
+#include "storage/odata.h"
+#include "storage/table.h"
+#include "taskhub/client.h"
+#include "taskhub/hub.h"
+#include "taskhub/instance.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int port;
+static const char *hub;
+static az_client *az;
+
+struct stats {
+    double ops_per_s, p50_ms, p99_ms;
+    int errors;
+};
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+static struct stats summarize(double *lat, int n, double total_s, int errors)
+{
+    qsort(lat, (size_t) n, sizeof *lat, cmp_d);
+    return (struct stats){n / total_s, lat[n / 2], lat[(n * 99) / 100], errors};
+}
+
+static size_t sink(char *p, size_t sz, size_t nm, void *u)
+{
+    (void) p;
+    (void) u;
+    return sz * nm;
+}
+
+/* One kept-alive connection for the whole phase, as a real client would hold. */
+/* Request i goes to prefix + (i % mod). */
+static struct stats via_gateway(CURL *h, const char *method, const char *prefix, int mod, int n, long want)
+{
+    double *lat = calloc((size_t) n, sizeof *lat);
+    int errors = 0;
+    int64_t t0 = dg_mono_ms();
+    for (int i = 0; i < n; i++) {
+        char url[512];
+        snprintf(url, sizeof url, "http://127.0.0.1:%d%s%d", port, prefix, i % mod);
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+        if (strcmp(method, "POST") == 0)
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, "{\"city\":\"Tokyo\"}");
+        else
+            curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        long code = 0;
+        if (curl_easy_perform(h) != CURLE_OK ||
+            (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code), code != want))
+            errors++;
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        lat[i] = (double) (b.tv_sec - a.tv_sec) * 1e3 + (double) (b.tv_nsec - a.tv_nsec) / 1e6;
+    }
+    double secs = (double) (dg_mono_ms() - t0) / 1000.0;
+    struct stats s = summarize(lat, n, secs, errors);
+    free(lat);
+    return s;
+}
+
+enum op { OP_STATUS, OP_LIST, OP_START };
+
+static struct stats direct(enum op op, int n, const char *prefix)
+{
+    double *lat = calloc((size_t) n, sizeof *lat);
+    int errors = 0;
+    dg_arena *a = dg_arena_create();
+    int64_t t0 = dg_mono_ms();
+    for (int i = 0; i < n; i++) {
+        struct timespec ta, tb;
+        clock_gettime(CLOCK_MONOTONIC, &ta);
+        az_ctx x;
+        az_ctx_init(&x, a);
+        dg_err rc = DG_OK;
+        if (op == OP_STATUS) {
+            /* What GET instances/{id} reads: the row, Input and Output included. */
+            struct hub_instance in;
+            rc = hub_instance_get(az, &x, hub, dg_arena_printf(a, "seed-%d", i % 100),
+                                  HUB_GET_INPUT | HUB_GET_OUTPUT, &in);
+        } else if (op == OP_LIST) {
+            /* What GET instances?top=100 asks: one page of 100, entities left out. */
+            az_filter f;
+            az_filter_init(&f);
+            az_filter_cmp_str(&f, "PartitionKey", AZ_LT, "@");
+            az_filter_or(&f);
+            az_filter_cmp_str(&f, "PartitionKey", AZ_GE, "A");
+            struct az_query q = {.filter = dg_arena_strdup(a, az_filter_str(&f)), .top = 100};
+            az_filter_free(&f);
+            struct az_page pg;
+            rc = az_table_query(az, &x, dg_arena_printf(a, "%sInstances", hub), &q, &pg);
+            if (!rc && pg.n != 100)
+                rc = DG_EBADRESP;
+        } else {
+            /* What POST orchestrators/{name}/{id} does: read, message, row. */
+            struct hub h;
+            rc = hub_open(az, &x, hub, 4, &h);
+            struct hub_start req = {.instance_id = dg_arena_printf(a, "%s%d", prefix, i),
+                                    .name = "Bench",
+                                    .input = "{\"city\":\"Tokyo\"}"};
+            struct hub_started st;
+            if (!rc)
+                rc = hub_start_instance(&h, &x, &req, &st);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &tb);
+        if (rc)
+            errors++;
+        lat[i] = (double) (tb.tv_sec - ta.tv_sec) * 1e3 + (double) (tb.tv_nsec - ta.tv_nsec) / 1e6;
+        dg_arena_reset(a);
+    }
+    double secs = (double) (dg_mono_ms() - t0) / 1000.0;
+    struct stats s = summarize(lat, n, secs, errors);
+    dg_arena_destroy(a);
+    free(lat);
+    return s;
+}
+
+static void line(const char *op, const char *client, struct stats s)
+{
+    printf("%-8s %-16s %8.0f %8.3f %8.3f %6d\n", op, client, s.ops_per_s, s.p50_ms, s.p99_ms, s.errors);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: bench_api PORT HUB N\n");
+        return 2;
+    }
+    port = atoi(argv[1]);
+    hub = argv[2];
+    int n = atoi(argv[3]);
+    az_account acct;
+    char err[256];
+    if (az_account_parse(getenv("AZURITE_CONNECTION_STRING"), &acct, err, sizeof err)) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 2;
+    }
+    az = az_client_create(&acct, NULL);
+    az_account_free(&acct);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURL *h = curl_easy_init();
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+    struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+
+    /* 200 instances to read and list: started through the gateway, then marked Completed. */
+    struct stats seed = via_gateway(h, "POST", "/durabletask/orchestrators/Bench/seed-", 200, 200, 202);
+    if (seed.errors) {
+        fprintf(stderr, "bench: seeding failed (%d errors)\n", seed.errors);
+        return 1;
+    }
+    printf("%-8s %-16s %8s %8s %8s %6s\n", "op", "client", "ops/s", "p50 ms", "p99 ms", "errors");
+    struct stats g[3], d[3];
+    /* Each pair runs direct first, then through the gateway, twice, keeping the second (warm) run. */
+    for (int round = 0; round < 2; round++) {
+        d[0] = direct(OP_STATUS, n, NULL);
+        g[0] = via_gateway(h, "GET", "/durabletask/instances/seed-", 100, n, 202);
+        d[1] = direct(OP_LIST, n / 4, NULL);
+        g[1] = via_gateway(h, "GET", "/durabletask/instances?top=100&x=", n, n / 4, 200);
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "direct-%d-", round);
+        d[2] = direct(OP_START, n / 2, prefix);
+        char gwp[128];
+        snprintf(gwp, sizeof gwp, "/durabletask/orchestrators/Bench/gw-%d-", round);
+        g[2] = via_gateway(h, "POST", gwp, n, n / 2, 202);
+    }
+    const char *names[] = {"status", "list100", "start"};
+    for (int i = 0; i < 3; i++) {
+        line(names[i], "direct storage", d[i]);
+        line(names[i], "via gateway", g[i]);
+    }
+    printf("\ngateway / direct (throughput; p50 latency overhead):\n");
+    for (int i = 0; i < 3; i++)
+        printf("  %-8s %.2fx throughput, +%.3f ms p50 (%.2fx)\n", names[i], g[i].ops_per_s / d[i].ops_per_s,
+               g[i].p50_ms - d[i].p50_ms, g[i].p50_ms / d[i].p50_ms);
+    curl_slist_free_all(hd);
+    curl_easy_cleanup(h);
+    az_client_destroy(az);
+    int errs = 0;
+    for (int i = 0; i < 3; i++)
+        errs += g[i].errors + d[i].errors;
+    return errs ? 1 : 0;
+}
