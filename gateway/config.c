@@ -97,6 +97,12 @@ static const char *hub_from_host_json(void)
     return hub;
 }
 
+/* What the configuration keeps for the life of the process, held here so it
+ * stays reachable (option strings point into it): the config file's tree and
+ * the trimmed --public-url. */
+static cJSON *g_file;
+static char *g_public_url;
+
 /* The config file, kept for the life of the process (option strings point
  * into it). NULL with a message when it cannot be read or is not an object. */
 static cJSON *load_file(const char *path, FILE *err)
@@ -137,8 +143,14 @@ static const char *file_value(cJSON *file, const char *flag)
         return it->valuestring;
     if (cJSON_IsBool(it))
         return cJSON_IsTrue(it) ? "1" : "0";
-    if (cJSON_IsNumber(it))
-        return cJSON_PrintUnformatted(it); /* kept for the life of the process */
+    if (cJSON_IsNumber(it)) {
+        /* The printed number replaces the item, so the tree owns the text. */
+        char *text = cJSON_PrintUnformatted(it);
+        cJSON *str = cJSON_CreateString(text);
+        cJSON_free(text);
+        cJSON_ReplaceItemInObjectCaseSensitive(file, flag, str);
+        return str->valuestring;
+    }
     return NULL;
 }
 
@@ -236,6 +248,8 @@ enum gw_config_result gw_config_load(int argc, char **argv, struct gw_config *ou
     cJSON *file = NULL;
     if (out->config_file && !(file = load_file(out->config_file, err_stream)))
         return GW_CONFIG_ERROR;
+    cJSON_Delete(g_file); /* a previous call's, if any */
+    g_file = file;
     for (size_t k = 0; k < NOPTS; k++) {
         if (given[k])
             continue;
@@ -266,7 +280,9 @@ enum gw_config_result gw_config_load(int argc, char **argv, struct gw_config *ou
             fprintf(err_stream, "durable-gateway: --public-url must be http(s)://host[:port] with no path\n");
             return GW_CONFIG_ERROR;
         }
-        out->public_url = strndup(u, n);
+        free(g_public_url);
+        g_public_url = strndup(u, n);
+        out->public_url = g_public_url;
     }
     if (!out->key_file && !out->no_auth) {
         fprintf(err_stream,
