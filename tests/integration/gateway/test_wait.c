@@ -8,6 +8,8 @@
 
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <microhttpd.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -410,4 +412,235 @@ Test(wait, sigterm_answers_every_waiter_at_once)
         cr_assert(strstr(w[i].r.body, "\"id\":\"sd1\""));
     }
     cr_assert(dg_mono_ms() - t0 < 2000, "answered within %lld ms", (long long) (dg_mono_ms() - t0));
+}
+
+/* ---- storage trouble during a wait ----
+ * A forwarding proxy in front of Azurite's Table endpoint that answers 503
+ * while `failing` is set; the gateway reaches the tables through it under a
+ * named connection. SharedKey signs the path and query, not the host, so the
+ * requests pass through unchanged. */
+
+static _Atomic int failing;
+static char table_endpoint[256]; /* Azurite's, from the connection string */
+
+struct pxreq {
+    char uri[8192]; /* path and query as sent */
+    char *up;
+    size_t n, cap;
+};
+
+struct pxresp {
+    char *body;
+    size_t n;
+    struct curl_slist *headers; /* "Name: value" of the answer, to relay */
+};
+
+static void *px_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void) cls, (void) conn;
+    struct pxreq *r = calloc(1, sizeof *r);
+    snprintf(r->uri, sizeof r->uri, "%s", uri);
+    return r;
+}
+
+static void px_done(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode t)
+{
+    (void) cls, (void) conn, (void) t;
+    struct pxreq *r = *con_cls;
+    if (r)
+        free(r->up);
+    free(r);
+    *con_cls = NULL;
+}
+
+static enum MHD_Result px_copy_header(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
+{
+    (void) kind;
+    struct curl_slist **l = cls;
+    if (strcasecmp(k, "Host") != 0 && strcasecmp(k, "Content-Length") != 0) {
+        char line[4096];
+        snprintf(line, sizeof line, "%s: %s", k, v ? v : "");
+        *l = curl_slist_append(*l, line);
+    }
+    return MHD_YES;
+}
+
+static size_t px_body(char *p, size_t sz, size_t nm, void *u)
+{
+    struct pxresp *r = u;
+    size_t n = sz * nm;
+    r->body = realloc(r->body, r->n + n + 1);
+    memcpy(r->body + r->n, p, n);
+    r->n += n;
+    return n;
+}
+
+static size_t px_header(char *p, size_t sz, size_t nm, void *u)
+{
+    struct pxresp *r = u;
+    size_t n = sz * nm;
+    char line[2048];
+    snprintf(line, sizeof line, "%.*s", (int) n, p);
+    line[strcspn(line, "\r\n")] = '\0';
+    if (strchr(line, ':') && strncasecmp(line, "Content-Length:", 15) != 0 &&
+        strncasecmp(line, "Transfer-Encoding:", 18) != 0 && strncasecmp(line, "Connection:", 11) != 0 &&
+        strncasecmp(line, "Keep-Alive:", 11) != 0)
+        r->headers = curl_slist_append(r->headers, line);
+    return n;
+}
+
+static enum MHD_Result proxy(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                             const char *version, const char *data, size_t *data_size, void **con_cls)
+{
+    (void) cls, (void) url, (void) version;
+    struct pxreq *rq = *con_cls;
+    if (*data_size) {
+        if (rq->n + *data_size > rq->cap) {
+            rq->cap = (rq->n + *data_size) * 2;
+            rq->up = realloc(rq->up, rq->cap);
+        }
+        memcpy(rq->up + rq->n, data, *data_size);
+        rq->n += *data_size;
+        *data_size = 0;
+        return MHD_YES;
+    }
+    if (!rq->cap) { /* the first call brings the headers only */
+        rq->cap = 1;
+        rq->up = malloc(1);
+        return MHD_YES;
+    }
+    struct MHD_Response *r;
+    unsigned status;
+    if (atomic_load(&failing)) {
+        const char *b = "{\"odata.error\":{\"code\":\"ServerBusy\",\"message\":{\"value\":\"injected\"}}}";
+        r = MHD_create_response_from_buffer(strlen(b), (void *) b, MHD_RESPMEM_MUST_COPY);
+        MHD_add_response_header(r, "Content-Type", "application/json");
+        status = 503;
+    } else {
+        char full[9000];
+        /* Azurite's endpoint already ends in /devstoreaccount1. */
+        snprintf(full, sizeof full, "%s%s", table_endpoint, rq->uri + strlen("/devstoreaccount1"));
+        struct curl_slist *l = NULL;
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, px_copy_header, &l);
+        struct pxresp out = {0};
+        CURL *h = curl_easy_init();
+        curl_easy_setopt(h, CURLOPT_URL, full);
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        if (rq->n) {
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->up);
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long) rq->n);
+        }
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, px_body);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, px_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, &out);
+        long code = 502;
+        if (curl_easy_perform(h) == CURLE_OK)
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        curl_easy_cleanup(h);
+        curl_slist_free_all(l);
+        r = MHD_create_response_from_buffer(out.n, out.body ? out.body : (char *) "", MHD_RESPMEM_MUST_COPY);
+        for (struct curl_slist *it = out.headers; it; it = it->next) {
+            char *colon = strchr(it->data, ':');
+            *colon = '\0';
+            const char *v = colon + 1;
+            while (*v == ' ')
+                v++;
+            if (strncasecmp(it->data, "HTTP/", 5) != 0)
+                MHD_add_response_header(r, it->data, v);
+        }
+        curl_slist_free_all(out.headers);
+        free(out.body);
+        status = (unsigned) code;
+    }
+    enum MHD_Result ret = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static struct MHD_Daemon *proxy_start(unsigned *pport)
+{
+    const char *cs = getenv("AZURITE_CONNECTION_STRING");
+    const char *te = strstr(cs, "TableEndpoint=");
+    cr_assert_not_null(te);
+    te += strlen("TableEndpoint=");
+    snprintf(table_endpoint, sizeof table_endpoint, "%.*s", (int) strcspn(te, ";"), te);
+    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
+                                            0, NULL, NULL, proxy, NULL, MHD_OPTION_URI_LOG_CALLBACK, px_uri,
+                                            NULL, MHD_OPTION_NOTIFY_COMPLETED, px_done, NULL, MHD_OPTION_END);
+    cr_assert_not_null(d);
+    *pport = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
+    return d;
+}
+
+/* The same Azurite, tables through the proxy, as the connection named FLAKY. */
+static void flaky_connection(unsigned pport)
+{
+    const char *cs = getenv("AZURITE_CONNECTION_STRING");
+    char buf[2048];
+    const char *te = strstr(cs, "TableEndpoint=");
+    size_t head = (size_t) (te - cs), tail = strcspn(te, ";");
+    snprintf(buf, sizeof buf, "%.*sTableEndpoint=http://127.0.0.1:%u/devstoreaccount1%s", (int) head, cs,
+             pport, te + tail);
+    setenv("FLAKY", buf, 1);
+}
+
+TestSuite(trouble, .timeout = 120);
+
+Test(trouble, storage_trouble_during_a_wait_is_retried_until_the_timeout)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    c = test_azurite_client(NULL, NULL);
+    a = dg_arena_create();
+    hub = test_unique_name(a, "WaitHub");
+    snprintf(keyfile, sizeof keyfile, "/tmp/dg-wait-keys-%d.json", (int) getpid());
+    FILE *f = fopen(keyfile, "w");
+    fprintf(f, "{\"systemKeys\":{\"durabletask_extension\":\"%s\"}}", KEY);
+    fclose(f);
+    unsigned pport;
+    struct MHD_Daemon *px = proxy_start(&pport);
+    flaky_connection(pport);
+    setenv("DG_CONNECTIONS", "FLAKY", 1);
+    start_gateway("40");
+
+    struct resp r;
+    http("POST", "/durabletask/orchestrators/Hello/tr1?connection=FLAKY", NULL, 0, &r);
+    cr_assert_eq(r.status, 202, "through the proxy: %ld %s", r.status, r.body);
+
+    /* Storage fails for 1.5 s in the middle of a wait; the instance completes meanwhile. */
+    struct later l = {"tr1", "Completed", "\"made it\"", 500};
+    pthread_t t = after(&l);
+    struct waiter_arg w = {
+        .path = "/durabletask/instances/tr1/wait?timeout=8&retryInterval=0.2&connection=FLAKY"};
+    pthread_t wt;
+    pthread_create(&wt, NULL, wait_thread, &w);
+    usleep(300000);
+    atomic_store(&failing, 1);
+    usleep(1500000);
+    atomic_store(&failing, 0);
+    pthread_join(wt, NULL);
+    pthread_join(t, NULL);
+    cr_assert_eq(w.r.status, 200, "the wait outlived the trouble: %ld %s", w.r.status, w.r.body);
+    cr_assert_str_eq(w.r.body, "\"made it\"");
+    cr_assert(w.r.secs >= 1.7, "answered after the trouble, %.2f s", w.r.secs);
+
+    /* Storage failing for the whole wait: the 202 at the deadline, not an error. */
+    http("POST", "/durabletask/orchestrators/Hello/tr2?connection=FLAKY", NULL, 0, &r);
+    cr_assert_eq(r.status, 202);
+    struct waiter_arg w2 = {
+        .path = "/durabletask/instances/tr2/wait?timeout=1.5&retryInterval=0.2&connection=FLAKY"};
+    pthread_create(&wt, NULL, wait_thread, &w2);
+    usleep(200000);
+    atomic_store(&failing, 1);
+    pthread_join(wt, NULL);
+    atomic_store(&failing, 0);
+    cr_assert_eq(w2.r.status, 202, "%ld %s", w2.r.status, w2.r.body);
+    cr_assert(w2.r.secs >= 1.45 && w2.r.secs < 1.5 + 0.5, "answered at the deadline: %.2f s", w2.r.secs);
+    cr_assert(strstr(w2.r.body, "\"id\":\"tr2\""));
+
+    teardown();
+    unsetenv("DG_CONNECTIONS");
+    MHD_stop_daemon(px);
 }
