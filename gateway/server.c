@@ -21,7 +21,13 @@
 
 #define BODY_CAP (4u << 20) /* request bodies: the largest payload a task hub accepts in one start */
 
+#define TOO_BIG "{\"Message\":\"The request body exceeds the gateway's limit of 4 MiB.\"}"
+
 #define HEADERS_MAX 64
+/* The request line and headers: the gateway's cap, checked before anything
+ * else (libmicrohttpd's per-connection memory, 16 KiB, must also hold the
+ * answer's headers, which may carry a 2 KiB Location). */
+#define HEADERS_CAP (8u << 10)
 
 struct gw_server {
     struct MHD_Daemon *d;
@@ -40,9 +46,10 @@ struct request {
     char *uri; /* path and query exactly as sent */
     char reqid[13];
     dg_buf body;
-    int too_big;
     int started;
-    int held; /* suspended in the long-poll: waiter below */
+    int too_big;
+    size_t discarded; /* body bytes dropped past the cap */
+    int held;         /* suspended in the long-poll: waiter below */
     int64_t t0_ms;
     const char *method;
     struct gw_waiter waiter;
@@ -69,6 +76,14 @@ struct header_list {
     struct rt_param *v;
     size_t n;
 };
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void) kind;
+    size_t *n = cls;
+    *n += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
 
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -186,17 +201,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (!rq->started) {
         rq->started = 1; /* the first call brings the headers only */
+        size_t hsize = strlen(rq->uri);
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &hsize);
+        /* A body announced over the cap is refused before it is read. */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > BODY_CAP)
+            return send_json(conn, rq->arena, MHD_HTTP_CONTENT_TOO_LARGE, TOO_BIG);
+        if (hsize > HEADERS_CAP)
+            return send_json(
+                conn, rq->arena, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "{\"Message\":\"The request line and headers exceed the gateway's limit of 8 KiB.\"}");
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!rq->too_big && dg_buf_add(&rq->body, upload, *upload_size))
+        if (!rq->too_big && dg_buf_add(&rq->body, upload, *upload_size) != DG_OK)
             rq->too_big = 1;
+        rq->discarded += rq->too_big ? *upload_size : 0;
         *upload_size = 0;
-        return MHD_YES;
+        /* A chunked body that never ends is cut off: past twice the cap, close. */
+        return rq->discarded > 2 * (size_t) BODY_CAP ? MHD_NO : MHD_YES;
     }
     if (rq->too_big)
-        return send_json(conn, rq->arena, MHD_HTTP_CONTENT_TOO_LARGE,
-                         "{\"Message\":\"The request body exceeds the gateway's limit of 4 MiB.\"}");
+        return send_json(conn, rq->arena, MHD_HTTP_CONTENT_TOO_LARGE, TOO_BIG);
     size_t ul = strlen(url);
     while (ul > 1 && url[ul - 1] == '/')
         ul--;
@@ -273,7 +299,7 @@ gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env
         flags, (uint16_t) cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned) cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned) cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) cfg->connection_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 8 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 16 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
     if (!s->d) {
         DG_ERROR(NULL, "cannot listen on %s:%ld (address in use or not available)", cfg->listen, cfg->port);

@@ -53,6 +53,8 @@ struct gw_waits {
     pthread_t *workers;
     int nworkers;
     bool stop, draining;
+    size_t answering; /* claimed but not yet resumed: shutdown waits for these */
+    pthread_cond_t answered;
     struct gw_wait_stats st;
 };
 
@@ -212,14 +214,19 @@ static void claim(gw_waits *s, struct gw_waiter *w)
     s->st.held--;
     if (g->n == 0 && !g->in_flight)
         group_free(s, g);
+    s->answering++;
     rt_wait_release(s->env);
 }
 
 /* Outside the lock: hand the answer over and wake the connection. */
-static void finish(struct gw_waiter *w, enum gw_waiter_state state)
+static void finish(gw_waits *s, struct gw_waiter *w, enum gw_waiter_state state)
 {
     w->state = state;
     MHD_resume_connection(w->conn);
+    pthread_mutex_lock(&s->mu);
+    if (--s->answering == 0)
+        pthread_cond_broadcast(&s->answered);
+    pthread_mutex_unlock(&s->mu);
 }
 
 static void wake(gw_waits *s)
@@ -235,10 +242,11 @@ void gw_waits_add(gw_waits *s, struct gw_waiter *w)
     int64_t now = dg_mono_ms();
     pthread_mutex_lock(&s->mu);
     if (s->draining) {
+        s->answering++;
         pthread_mutex_unlock(&s->mu);
         rt_wait_release(s->env);
         rt_wait_timeout(rw, &w->answer);
-        finish(w, GW_ANSWERED);
+        finish(s, w, GW_ANSWERED);
         return;
     }
     w->seq = ++s->next_seq;
@@ -256,7 +264,7 @@ void gw_waits_add(gw_waits *s, struct gw_waiter *w)
          * that instances started together are not read together. */
         uint32_t r;
         dg_random_bytes(&r, sizeof r);
-        g->poll.at = now + rw->interval_ms + (int64_t) (r % (uint32_t) (rw->interval_ms / 10 + 1));
+        g->poll.at = now + rw->interval_ms + (int64_t) ((uint64_t) r % ((uint64_t) rw->interval_ms / 10 + 1));
         heap_push(s, &g->poll);
         g->hnext = s->groups[h % GROUP_BUCKETS];
         s->groups[h % GROUP_BUCKETS] = g;
@@ -363,7 +371,7 @@ static void *scheduler(void *arg)
         for (size_t i = 0; i < nd; i++) {
             if (how[i] == GW_ANSWERED)
                 rt_wait_timeout(done[i]->w, &done[i]->answer);
-            finish(done[i], how[i]);
+            finish(s, done[i], how[i]);
         }
     }
     free(done);
@@ -395,8 +403,11 @@ static void *worker(void *arg)
         struct hub_instance in;
         dg_err rc = rt_wait_read_status(&g->probe, a, &status);
         bool finished = !rc && status && hub_status_terminal(status);
-        if (finished && rt_wait_read_final(&g->probe, a, &in) != DG_OK)
-            finished = false; /* storage trouble: the next interval reads again */
+        /* The full row, read again: if the instance was re-created in between,
+         * it is not finished after all. Storage trouble: the next interval reads again. */
+        if (finished &&
+            (rt_wait_read_final(&g->probe, a, &in) != DG_OK || !hub_status_terminal(in.runtime_status)))
+            finished = false;
         if (rc)
             DG_DEBUG(NULL, "wait: reading %s: %s (will retry)", g->probe.id, dg_err_str(rc));
 
@@ -418,13 +429,20 @@ static void *worker(void *arg)
             if (g->n == 0)
                 group_free(s, g);
         }
+        bool draining = s->draining;
         pthread_mutex_unlock(&s->mu);
+        /* One body for every waiter on a Completed instance. */
+        const char *body = list ? rt_wait_completed_body(&in, a) : NULL;
         while (list) {
             struct gw_waiter *w = list;
             list = w->next;
             w->next = NULL;
-            rt_wait_answer(w->w, &in, &w->answer);
-            finish(w, GW_ANSWERED);
+            /* Shutting down: answer at once rather than build status answers. */
+            if (draining && !body)
+                rt_wait_timeout(w->w, &w->answer);
+            else
+                rt_wait_answer(w->w, &in, body, &w->answer);
+            finish(s, w, GW_ANSWERED);
         }
         dg_arena_reset(a);
     }
@@ -438,6 +456,7 @@ gw_waits *gw_waits_create(const struct rt_env *env, int threads)
     s->env = env;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->jobs, NULL);
+    pthread_cond_init(&s->answered, NULL);
     s->ep = epoll_create1(EPOLL_CLOEXEC);
     s->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (s->ep < 0 || s->evfd < 0)
@@ -472,8 +491,14 @@ void gw_waits_drain(gw_waits *s)
         list = w->next;
         w->next = NULL;
         rt_wait_timeout(w->w, &w->answer);
-        finish(w, GW_ANSWERED);
+        finish(s, w, GW_ANSWERED);
     }
+    /* Waiters that readers or the scheduler claimed are being answered now:
+     * every connection must be resumed before the HTTP daemon may stop. */
+    pthread_mutex_lock(&s->mu);
+    while (s->answering > 0)
+        pthread_cond_wait(&s->answered, &s->mu);
+    pthread_mutex_unlock(&s->mu);
 }
 
 void gw_waits_destroy(gw_waits *s)
@@ -498,6 +523,7 @@ void gw_waits_destroy(gw_waits *s)
     free(s->workers);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->jobs);
+    pthread_cond_destroy(&s->answered);
     free(s);
 }
 

@@ -19,7 +19,7 @@ enum rt_body_result rt_body_json(const rt_ctx *c, const char **json)
     const rt_request *rq = c->rq;
     *json = NULL;
     size_t i = 0;
-    while (i < rq->body_len && strchr(" \t\r\n", rq->body[i]))
+    while (i < rq->body_len && memchr(" \t\r\n", rq->body[i], 4))
         i++;
     if (i == rq->body_len)
         return RT_BODY_EMPTY;

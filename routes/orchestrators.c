@@ -61,11 +61,18 @@ static void start_and_answer(const rt_ctx *c, rt_response *rs, const struct hub_
     rt_az_ctx(c, &x);
     struct hub h;
     dg_err rc = hub_open(c->storage, &x, c->hub, c->env->default_partitions, &h);
-    struct hub_started st;
+    struct hub_started st = {0};
     if (!rc)
         rc = hub_start_instance(&h, &x, req, &st);
     if (rc && spec->wanted)
         rt_wait_release(c->env);
+    if (rc == DG_ECONFLICT && !st.existing_status) {
+        /* Not a duplicate: storage's own 409 (a table or queue of the hub is
+         * being deleted). Worth a retry in a moment. */
+        rt_set_message(rs, a, 503, "The task hub is being deleted or re-created; retry later.");
+        rt_set_header(rs, a, "Retry-After", "5");
+        return;
+    }
     if (rc == DG_ECONFLICT) {
         if (conflict_message)
             rt_set_error(rs, a, 409, conflict_message,

@@ -94,22 +94,40 @@ static bool host_ok(const char *h)
     return true;
 }
 
-/* The origin of generated links: the configured public origin, else the
- * forwarded one when trusted and complete, else the Host the client called. */
+/* The value a proxy in front of us set: the last of repeated headers and the
+ * last item of a comma list (proxies append to what the client sent). */
+static const char *forwarded(const rt_request *rq, const char *name)
+{
+    const char *v = NULL;
+    for (size_t i = 0; i < rq->nheaders; i++)
+        if (strcasecmp(rq->headers[i].name, name) == 0)
+            v = rq->headers[i].value;
+    if (!v)
+        return NULL;
+    const char *comma = strrchr(v, ',');
+    dg_str last = dg_str_trim(dg_str_c(comma ? comma + 1 : v));
+    return last.n ? dg_arena_strndup(rq->arena, last.p, last.n) : NULL;
+}
+
+/* The origin of generated links: the configured public origin, else (when
+ * trusted) the forwarded scheme and host, each falling back to the request's
+ * own, else the Host the client called. */
 static const char *request_origin(const struct rt_env *env, const rt_request *rq)
 {
     if (env->public_origin)
         return env->public_origin;
-    if (env->trust_forwarded) {
-        const char *proto = rt_header(rq, "X-Forwarded-Proto");
-        const char *fh = rt_header(rq, "X-Forwarded-Host");
-        if (proto && (strcasecmp(proto, "http") == 0 || strcasecmp(proto, "https") == 0) && host_ok(fh))
-            return dg_arena_printf(rq->arena, "%s://%s", strcasecmp(proto, "https") == 0 ? "https" : "http",
-                                   fh);
-    }
+    const char *scheme = "http";
     const char *host = rt_header(rq, "Host");
+    if (env->trust_forwarded) {
+        const char *proto = forwarded(rq, "X-Forwarded-Proto");
+        const char *fh = forwarded(rq, "X-Forwarded-Host");
+        if (proto && strcasecmp(proto, "https") == 0)
+            scheme = "https";
+        if (host_ok(fh))
+            host = fh;
+    }
     if (host_ok(host))
-        return dg_arena_printf(rq->arena, "http://%s", host);
+        return dg_arena_printf(rq->arena, "%s://%s", scheme, host);
     return rq->origin ? rq->origin : "http://127.0.0.1";
 }
 

@@ -49,16 +49,20 @@ bool rt_wait_params(const rt_ctx *c, rt_response *rs, const char *interval_name,
             "System.ArgumentException");
         return false;
     }
-    if (out->interval_ms > out->timeout_ms) {
-        const char *msg = dg_arena_printf(a, "Total timeout %s should be bigger than retry timeout %s",
-                                          tv ? tv : "10", iv ? iv : "1");
+    if (iv && out->interval_ms > out->timeout_ms) {
+        const char *msg =
+            dg_arena_printf(a, "Total timeout %s should be bigger than retry timeout %s", tv ? tv : "10", iv);
         rt_set_error(rs, a, 400, msg, msg, "System.ArgumentException");
         return false;
     }
+    /* The caps, then an interval never longer than the time left to wait (a
+     * default interval under a short timeout, or a timeout cut by the cap). */
     if (l && out->timeout_ms > l->max_timeout_ms)
         out->timeout_ms = l->max_timeout_ms;
     if (l && out->interval_ms < l->min_interval_ms)
         out->interval_ms = l->min_interval_ms;
+    if (out->interval_ms > out->timeout_ms)
+        out->interval_ms = out->timeout_ms;
     return true;
 }
 
@@ -112,8 +116,11 @@ void rt_wait_hold(const rt_ctx *c, rt_response *rs, const char *id, const struct
     w->ctx.origin = dup(a, c->origin);
     w->ctx.url = dup(a, c->url);
     w->ctx.key = dup(a, c->key);
-    for (size_t i = 0; i < c->nseg; i++)
-        w->ctx.seg[i] = dup(a, c->seg[i]);
+    /* Answers are status answers for the instance waited on, whatever route
+     * held the request (orchestrators/{name}/... or instances/{old}/restart). */
+    w->ctx.seg[0] = "instances";
+    w->ctx.seg[1] = dup(a, id);
+    w->ctx.nseg = 2;
     w->ctx.query = dg_arena_alloc(a, (c->nquery ? c->nquery : 1) * sizeof *w->ctx.query);
     for (size_t i = 0; i < c->nquery; i++)
         w->ctx.query[i] = (struct rt_param){dup(a, c->query[i].name), dup(a, c->query[i].value)};
@@ -156,12 +163,25 @@ dg_err rt_wait_read_final(const struct rt_wait *w, dg_arena *a, struct hub_insta
     return hub_instance_get(w->ctx.storage, &x, w->ctx.hub, w->id, HUB_GET_INPUT | HUB_GET_OUTPUT, in);
 }
 
-void rt_wait_answer(struct rt_wait *w, const struct hub_instance *in, rt_response *rs)
+const char *rt_wait_completed_body(const struct hub_instance *in, dg_arena *a)
+{
+    if (!in->runtime_status || strcmp(in->runtime_status, "Completed") != 0)
+        return NULL;
+    cJSON *v = rt_stored_value(in->output);
+    char *txt = cJSON_PrintUnformatted(v);
+    cJSON_Delete(v);
+    const char *r = dg_arena_strdup(a, txt ? txt : "null");
+    cJSON_free(txt);
+    return r;
+}
+
+void rt_wait_answer(struct rt_wait *w, const struct hub_instance *in, const char *completed_body,
+                    rt_response *rs)
 {
     dg_arena *a = w->rq.arena;
     memset(rs, 0, sizeof *rs);
-    if (in->runtime_status && strcmp(in->runtime_status, "Completed") == 0) {
-        rt_set_cjson(rs, a, 200, rt_stored_value(in->output));
+    if (completed_body) {
+        rt_set_json(rs, a, 200, completed_body);
         return;
     }
     if (rt_query_bool(&w->ctx, "showHistory", false)) {
@@ -196,7 +216,7 @@ void rt_wait_instance(const rt_ctx *c, rt_response *rs)
             rt_storage_error(c, rs, rc);
             return;
         }
-        rt_wait_answer(&w, &in, rs);
+        rt_wait_answer(&w, &in, rt_wait_completed_body(&in, c->rq->arena), rs);
         return;
     }
     if (!rt_wait_reserve(c, rs))

@@ -89,8 +89,25 @@ dg_err hub_start_instance(struct hub *h, az_ctx *x, const struct hub_start *req,
     cJSON_AddNumberToObject(f, "Generation", out->generation);
     cJSON_AddFalseToObject(f, "GenerateNewTrace");
     struct hub_sent sent;
-    if ((rc = hub_send_event(h, x, req->instance_id, out->execution_id, HUB_EV_EXECUTION_STARTED, f, 0,
-                             &sent)))
+    cJSON *again = cJSON_Duplicate(f, 1);
+    rc = hub_send_event(h, x, req->instance_id, out->execution_id, HUB_EV_EXECUTION_STARTED, f, 0, &sent);
+    if (rc == DG_ENOTFOUND) {
+        /* The queues are gone: the hub was deleted since it was cached. Make it again. */
+        hub_cache_forget(h->c, h->name);
+        struct hub fresh;
+        rc = hub_open(h->c, x, h->name, h->partitions, &fresh);
+        if (!rc) {
+            *h = fresh;
+            rc = hub_ensure(h, x);
+        }
+        if (!rc) {
+            rc = hub_send_event(h, x, req->instance_id, out->execution_id, HUB_EV_EXECUTION_STARTED, again, 0,
+                                &sent);
+            again = NULL;
+        }
+    }
+    cJSON_Delete(again);
+    if (rc)
         return rc;
 
     const char *input;

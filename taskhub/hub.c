@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 /* A small cache of partition counts: hubs are few and the count is fixed for a
@@ -63,6 +64,15 @@ static void cache_put(const az_client *c, const char *name, unsigned partitions)
     pthread_mutex_unlock(&cache.mu);
 }
 
+void hub_cache_forget(const az_client *c, const char *name)
+{
+    pthread_mutex_lock(&cache.mu);
+    for (unsigned i = 0; i < CACHE_SLOTS; i++)
+        if (cache.s[i].c == c && strcmp(cache.s[i].name, name) == 0)
+            cache.s[i].expires = 0;
+    pthread_mutex_unlock(&cache.mu);
+}
+
 void hub_cache_clear(void)
 {
     pthread_mutex_lock(&cache.mu);
@@ -85,22 +95,40 @@ const char *hub_control_queue(const struct hub *h, dg_arena *a, const char *id)
     return hub_control_queue_name(h, a, hub_partition(id, strlen(id), h->partitions));
 }
 
-/* Rows of {H}Partitions; 0 with DG_OK when the table is empty, DG_ENOTFOUND when absent. */
-static dg_err count_partition_rows(az_client *c, az_ctx *x, const char *table, unsigned *n)
+/* Rows of {H}Partitions; 0 with DG_OK when the table is empty, DG_ENOTFOUND
+ * when absent. *whole: the rows are exactly {h}-control-00 .. NN-1, not a hub
+ * caught half-made (its leases are inserted one by one, or in parallel). */
+static dg_err count_partition_rows(az_client *c, az_ctx *x, const char *table, const char *lname, unsigned *n,
+                                   bool *whole)
 {
     *n = 0;
+    *whole = true;
+    bool seen[HUB_MAX_PARTITIONS] = {false};
+    size_t ln = strlen(lname);
     struct az_query q = {.select = "RowKey", .top = 100};
     for (int pages = 0; pages < 10; pages++) {
         struct az_page pg;
         dg_err rc = az_table_query(c, x, table, &q, &pg);
         if (rc)
             return rc;
+        for (size_t i = 0; i < pg.n; i++) {
+            const char *rk = pg.items[i].rk;
+            unsigned p = 0;
+            if (rk && strncmp(rk, lname, ln) == 0 && strncmp(rk + ln, "-control-", 9) == 0 &&
+                strlen(rk + ln + 9) == 2 && sscanf(rk + ln + 9, "%2u", &p) == 1 && p < HUB_MAX_PARTITIONS)
+                seen[p] = true;
+            else
+                *whole = false;
+        }
         *n += (unsigned) pg.n;
         if (!pg.next_pk)
             break;
         q.next_pk = pg.next_pk;
         q.next_rk = pg.next_rk;
     }
+    for (unsigned p = 0; p < *n && p < HUB_MAX_PARTITIONS; p++)
+        if (!seen[p])
+            *whole = false;
     return DG_OK;
 }
 
@@ -140,7 +168,8 @@ dg_err hub_open(az_client *c, az_ctx *x, const char *name, unsigned default_part
         out->exists = true;
         return DG_OK;
     }
-    dg_err rc = count_partition_rows(c, x, hub_table(out, x->arena, "Partitions"), &n);
+    bool whole = true;
+    dg_err rc = count_partition_rows(c, x, hub_table(out, x->arena, "Partitions"), l, &n, &whole);
     if (rc == DG_ENOTFOUND)
         rc = taskhub_json_count(c, x, l, &n);
     if (rc == DG_ENOTFOUND || (rc == DG_OK && n == 0)) {
@@ -153,7 +182,8 @@ dg_err hub_open(az_client *c, az_ctx *x, const char *name, unsigned default_part
         return DG_EBADRESP;
     out->partitions = n;
     out->exists = true;
-    cache_put(c, name, n);
+    if (whole)
+        cache_put(c, name, n);
     return DG_OK;
 }
 

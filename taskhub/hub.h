@@ -38,7 +38,10 @@ const char *hub_control_queue_name(const struct hub *h, dg_arena *a, unsigned p)
 const char *hub_control_queue(const struct hub *h, dg_arena *a, const char *id);
 const char *hub_table(const struct hub *h, dg_arena *a, const char *suffix); /* "{H}Instances", ... */
 
-/* Forgets cached partition counts (tests that delete and re-create hubs). */
+/* Forgets what is cached of one hub (its queues were found missing: the hub
+ * was deleted, and may be re-created with another count). */
+void hub_cache_forget(const az_client *c, const char *name);
+/* Forgets every cached partition count (tests that delete and re-create hubs). */
 void hub_cache_clear(void);
 
 #endif

@@ -382,8 +382,16 @@ Test(start, links_follow_public_origin_and_forwarded_headers)
     r.headers = evil;
     r.path = "/durabletask/orchestrators/Hello/l3";
     rs = th_call(&t, &r);
-    cr_assert(strncmp(th_header(&rs, "Location"), "http://gw.test:7071/", 20) == 0,
-              "an odd host is not pasted");
+    cr_assert(strncmp(th_header(&rs, "Location"), "https://gw.test:7071/", 21) == 0,
+              "an odd host is not pasted (the forwarded scheme still applies): %s",
+              th_header(&rs, "Location"));
+    struct rt_param appended[] = {{"X-Forwarded-Proto", "https"},
+                                  {"X-Forwarded-Host", "client-said.com, proxy-said.com"}};
+    r.headers = appended;
+    r.path = "/durabletask/orchestrators/Hello/l3b";
+    rs = th_call(&t, &r);
+    cr_assert(strncmp(th_header(&rs, "Location"), "https://proxy-said.com/", 23) == 0,
+              "the proxy's value, the last one, wins: %s", th_header(&rs, "Location"));
     t.env.public_origin = "https://public.example.org";
     r.path = "/durabletask/orchestrators/Hello/l4";
     rs = th_call(&t, &r);
