@@ -414,6 +414,39 @@ Test(wait, sigterm_answers_every_waiter_at_once)
     cr_assert(dg_mono_ms() - t0 < 2000, "answered within %lld ms", (long long) (dg_mono_ms() - t0));
 }
 
+Test(wait, odd_intervals_neither_crash_nor_outlast_the_timeout)
+{
+    struct resp r;
+    http("POST", "/durabletask/orchestrators/Hello/odd1", NULL, 0, &r);
+    /* An interval of 2^32 ms once divided by zero in the scheduler. */
+    CURLcode rc = http("GET", "/durabletask/instances/odd1/wait?timeout=42949673&retryInterval=42949672.95",
+                       NULL, 500, &r);
+    cr_assert_eq(rc, CURLE_OPERATION_TIMEDOUT);
+    usleep(200000);
+    http("GET", "/healthz", NULL, 2000, &r);
+    cr_assert_eq(r.status, 200, "the gateway is still up");
+    /* A timeout alone, shorter than the default interval, waits that long. */
+    http("GET", "/durabletask/instances/odd1/wait?timeout=0.5", NULL, 0, &r);
+    cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
+    cr_assert(r.secs >= 0.45 && r.secs < 1.0, "%.2f s", r.secs);
+}
+
+Test(wait, a_finished_start_and_wait_reports_the_started_instance)
+{
+    /* An instance whose id is the orchestrator's name must not answer for the new one. */
+    struct resp r;
+    http("POST", "/durabletask/orchestrators/Hello/Hello", NULL, 0, &r);
+    finish("Hello", "Completed", "\"wrong instance\"");
+    struct later l = {"real1", "Failed", "boom", 400};
+    pthread_t t = after(&l);
+    http("POST", "/durabletask/orchestrators/Hello/real1?timeout=5&pollingInterval=0.2&showHistory=true",
+         NULL, 0, &r);
+    pthread_join(t, NULL);
+    cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+    cr_assert(strstr(r.body, "\"instanceId\":\"real1\"") && strstr(r.body, "\"runtimeStatus\":\"Failed\""),
+              "%s", r.body);
+}
+
 /* ---- storage trouble during a wait ----
  * A forwarding proxy in front of Azurite's Table endpoint that answers 503
  * while `failing` is set; the gateway reaches the tables through it under a
