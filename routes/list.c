@@ -13,11 +13,7 @@
 void rt_list_instances(const rt_ctx *c, rt_response *rs)
 {
     dg_arena *a = c->rq->arena;
-    const char *hub = rt_hub(c);
-    if (!hub_name_ok(hub)) {
-        rt_set_message(rs, a, 400, "The task hub name is not valid.");
-        return;
-    }
+    const char *hub = c->hub; /* validated by the router */
     const char *pk, *rk;
     if (rt_token_decode(a, rt_header(c->rq, RT_TOKEN_HEADER), &pk, &rk) != DG_OK) {
         rt_set_message(rs, a, 400, "The continuation token is not valid.");

@@ -21,15 +21,10 @@ static void deleted_body(rt_response *rs, dg_arena *a, size_t n)
 void rt_purge_instance(const rt_ctx *c, rt_response *rs)
 {
     dg_arena *a = c->rq->arena;
-    const char *hub = rt_hub(c);
+    const char *hub = c->hub; /* validated by the router */
     const char *id = c->seg[1];
-    if (!hub_name_ok(hub)) {
-        rt_set_message(rs, a, 400, "The task hub name is not valid.");
-        return;
-    }
     az_ctx x;
-    az_ctx_init(&x, a);
-    x.reqid = c->rq->reqid;
+    rt_az_ctx(c, &x);
     struct hub_instance in;
     /* No row, no purge, even when history exists (§9.8). */
     dg_err rc = hub_instance_get(c->storage, &x, hub, id, 0, &in);
@@ -59,11 +54,7 @@ void rt_purge_instance(const rt_ctx *c, rt_response *rs)
 void rt_purge_by_filter(const rt_ctx *c, rt_response *rs)
 {
     dg_arena *a = c->rq->arena;
-    const char *hub = rt_hub(c);
-    if (!hub_name_ok(hub)) {
-        rt_set_message(rs, a, 400, "The task hub name is not valid.");
-        return;
-    }
+    const char *hub = c->hub; /* validated by the router */
     struct hub_purge_filter f = {0};
     if (!rt_param_time(c, "createdTimeFrom", &f.q.created_from)) {
         rt_set_string(rs, a, 400, "Please provide value for 'createdTimeFrom' parameter.");
@@ -92,8 +83,7 @@ void rt_purge_by_filter(const rt_ctx *c, rt_response *rs)
     f.threads = PURGE_THREADS;
 
     az_ctx x;
-    az_ctx_init(&x, a);
-    x.reqid = c->rq->reqid;
+    rt_az_ctx(c, &x);
     struct hub_purge_result res;
     dg_err rc = hub_purge_by_filter(c->storage, &x, hub, &f, &res);
     if (!rc && res.deleted == 0 && res.failed > 0)
