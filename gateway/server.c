@@ -95,10 +95,28 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
     return MHD_YES;
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, const rt_response *rs)
+static void release_shared(void *cls)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        rs->body_len, (void *) (rs->body ? rs->body : ""), MHD_RESPMEM_MUST_COPY);
+    rt_shared_unref(cls);
+}
+
+/* Queues rs. A shared body is not copied: its reference passes to the
+ * response and is released when libmicrohttpd is done with it. */
+static enum MHD_Result send_response(struct MHD_Connection *conn, rt_response *rs)
+{
+    struct MHD_Response *r;
+    if (rs->shared) {
+        r = MHD_create_response_from_buffer_with_free_callback_cls(rs->body_len, (void *) rs->body,
+                                                                   release_shared, rs->shared);
+        if (!r)
+            rt_shared_unref(rs->shared);
+        rs->shared = NULL;
+    } else {
+        r = MHD_create_response_from_buffer(rs->body_len, (void *) (rs->body ? rs->body : ""),
+                                            MHD_RESPMEM_MUST_COPY);
+    }
+    if (!r)
+        return MHD_NO;
     if (rs->content_type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
     for (size_t i = 0; i < rs->nheaders; i++) {
@@ -171,6 +189,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!rq)
         return;
     atomic_fetch_sub(&s->open_requests, 1);
+    rt_shared_unref(rq->waiter.answer.shared); /* an answer that was never sent */
     dg_buf_free(&rq->body);
     dg_arena_destroy(rq->arena);
     free(rq);

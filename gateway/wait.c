@@ -432,7 +432,7 @@ static void *worker(void *arg)
         bool draining = s->draining;
         pthread_mutex_unlock(&s->mu);
         /* One body for every waiter on a Completed instance. */
-        const char *body = list ? rt_wait_completed_body(&in, a) : NULL;
+        struct rt_shared *body = list ? rt_wait_completed_body(&in) : NULL;
         while (list) {
             struct gw_waiter *w = list;
             list = w->next;
@@ -444,6 +444,7 @@ static void *worker(void *arg)
                 rt_wait_answer(w->w, &in, body, &w->answer);
             finish(s, w, GW_ANSWERED);
         }
+        rt_shared_unref(body);
         dg_arena_reset(a);
     }
     dg_arena_destroy(a);

@@ -1,6 +1,10 @@
 #include "routes/http.h"
 
+#include "base/mem.h"
+
 #include <cjson/cJSON.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -24,6 +28,37 @@ void rt_set_json(rt_response *rs, dg_arena *a, int status, const char *json)
     rs->content_type = "application/json; charset=utf-8";
     rs->body = dg_arena_strdup(a, json);
     rs->body_len = strlen(rs->body);
+}
+
+struct rt_shared *rt_shared_new(const char *p, size_t n)
+{
+    struct rt_shared *sh = dg_xmalloc(sizeof *sh + n + 1);
+    atomic_init(&sh->refs, 1);
+    sh->n = n;
+    memcpy(sh->data, p, n);
+    sh->data[n] = '\0';
+    return sh;
+}
+
+void rt_shared_ref(struct rt_shared *sh)
+{
+    atomic_fetch_add(&sh->refs, 1);
+}
+
+void rt_shared_unref(struct rt_shared *sh)
+{
+    if (sh && atomic_fetch_sub(&sh->refs, 1) == 1)
+        free(sh);
+}
+
+void rt_set_json_shared(rt_response *rs, int status, struct rt_shared *sh)
+{
+    rt_shared_ref(sh);
+    rs->status = status;
+    rs->content_type = "application/json; charset=utf-8";
+    rs->body = sh->data;
+    rs->body_len = sh->n;
+    rs->shared = sh;
 }
 
 void rt_set_message(rt_response *rs, dg_arena *a, int status, const char *message)

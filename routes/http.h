@@ -33,6 +33,18 @@ typedef struct rt_request {
 
 struct rt_wait;
 
+/* A response body shared by many answers (every waiter on one finished
+ * instance): reference-counted, freed by the last holder. */
+struct rt_shared {
+    _Atomic long refs;
+    size_t n;
+    char data[]; /* NUL-terminated */
+};
+/* A copy of p with one reference, held by the caller. */
+struct rt_shared *rt_shared_new(const char *p, size_t n);
+void rt_shared_ref(struct rt_shared *sh);
+void rt_shared_unref(struct rt_shared *sh);
+
 typedef struct rt_response {
     /* Set by a handler that wants the request held until an instance finishes
      * (the long-poll): the gateway suspends the connection and answers later
@@ -44,6 +56,7 @@ typedef struct rt_response {
     const char *content_type; /* NULL: no body, no Content-Type */
     const char *body;
     size_t body_len;
+    struct rt_shared *shared; /* when body is a shared one: a reference the response holds */
 } rt_response;
 
 /* Case-insensitive header lookup; NULL when absent. */
@@ -51,6 +64,8 @@ const char *rt_header(const rt_request *rq, const char *name);
 void rt_set_header(rt_response *rs, dg_arena *a, const char *name, const char *value);
 /* A JSON body (copied into the arena) with Content-Type application/json; charset=utf-8. */
 void rt_set_json(rt_response *rs, dg_arena *a, int status, const char *json);
+/* A JSON body shared with other answers; rs takes a reference to it. */
+void rt_set_json_shared(rt_response *rs, int status, struct rt_shared *sh);
 /* The host's error form A: {"Message":"..."}. */
 void rt_set_message(rt_response *rs, dg_arena *a, int status, const char *message);
 /* The host's error form B: {"Message","ExceptionMessage","ExceptionType","StackTrace":null}. */

@@ -99,11 +99,12 @@ dg_err rt_wait_read_final(const struct rt_wait *w, dg_arena *a, struct hub_insta
  * bare output; Failed, Terminated, Canceled -> what GET status answers for
  * the waiter's query. in is the row of rt_wait_read_final (in another arena;
  * everything is copied into the waiter's). */
-void rt_wait_answer(struct rt_wait *w, const struct hub_instance *in, const char *completed_body,
+void rt_wait_answer(struct rt_wait *w, const struct hub_instance *in, struct rt_shared *completed_body,
                     rt_response *rs);
-/* The 200 body of a Completed instance (its bare output), built once for
- * every waiter on it; NULL when in is not Completed. Lives in a. */
-const char *rt_wait_completed_body(const struct hub_instance *in, dg_arena *a);
+/* The 200 body of a Completed instance (its bare output), built once and
+ * shared by every waiter on it (one reference for the caller); NULL when in
+ * is not Completed. */
+struct rt_shared *rt_wait_completed_body(const struct hub_instance *in);
 /* Gives back the slot a held request reserved. */
 void rt_wait_release(const struct rt_env *env);
 

@@ -163,25 +163,24 @@ dg_err rt_wait_read_final(const struct rt_wait *w, dg_arena *a, struct hub_insta
     return hub_instance_get(w->ctx.storage, &x, w->ctx.hub, w->id, HUB_GET_INPUT | HUB_GET_OUTPUT, in);
 }
 
-const char *rt_wait_completed_body(const struct hub_instance *in, dg_arena *a)
+struct rt_shared *rt_wait_completed_body(const struct hub_instance *in)
 {
     if (!in->runtime_status || strcmp(in->runtime_status, "Completed") != 0)
         return NULL;
     cJSON *v = rt_stored_value(in->output);
     char *txt = cJSON_PrintUnformatted(v);
     cJSON_Delete(v);
-    const char *r = dg_arena_strdup(a, txt ? txt : "null");
+    struct rt_shared *sh = rt_shared_new(txt ? txt : "null", txt ? strlen(txt) : 4);
     cJSON_free(txt);
-    return r;
+    return sh;
 }
 
-void rt_wait_answer(struct rt_wait *w, const struct hub_instance *in, const char *completed_body,
+void rt_wait_answer(struct rt_wait *w, const struct hub_instance *in, struct rt_shared *completed_body,
                     rt_response *rs)
 {
-    dg_arena *a = w->rq.arena;
     memset(rs, 0, sizeof *rs);
     if (completed_body) {
-        rt_set_json(rs, a, 200, completed_body);
+        rt_set_json_shared(rs, 200, completed_body);
         return;
     }
     if (rt_query_bool(&w->ctx, "showHistory", false)) {
@@ -216,7 +215,9 @@ void rt_wait_instance(const rt_ctx *c, rt_response *rs)
             rt_storage_error(c, rs, rc);
             return;
         }
-        rt_wait_answer(&w, &in, rt_wait_completed_body(&in, c->rq->arena), rs);
+        struct rt_shared *body = rt_wait_completed_body(&in);
+        rt_wait_answer(&w, &in, body, rs);
+        rt_shared_unref(body);
         return;
     }
     if (!rt_wait_reserve(c, rs))
