@@ -447,6 +447,40 @@ Test(wait, a_finished_start_and_wait_reports_the_started_instance)
               "%s", r.body);
 }
 
+Test(wait, sigterm_while_answers_are_being_built_answers_everyone_and_exits_cleanly)
+{
+    struct resp r;
+    http("POST", "/durabletask/orchestrators/Hello/big1", NULL, 0, &r);
+    enum { N = 30 };
+    static struct waiter_arg w[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        w[i].path = "/durabletask/instances/big1/wait?timeout=30&retryInterval=0.1";
+        pthread_create(&th[i], NULL, wait_thread, &w[i]);
+    }
+    for (int i = 0; i < 50 && metric("dg_wait_held") < N; i++)
+        usleep(50000);
+    /* A large output (30 KB, near a table column's limit) and a stop right after it lands. */
+    char *out = dg_arena_alloc(a, 30002);
+    out[0] = '"';
+    memset(out + 1, 'x', 29999);
+    out[30000] = '"';
+    out[30001] = '\0';
+    finish("big1", "Completed", out);
+    usleep(100000);
+    kill(gw, SIGTERM);
+    int st;
+    waitpid(gw, &st, 0);
+    gw = -1;
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the gateway exits 0 (status %d)", st);
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert(w[i].r.status == 200 || w[i].r.status == 202, "waiter %d got %ld", i, w[i].r.status);
+        if (w[i].r.status == 200)
+            cr_assert_eq(w[i].r.n, 30001, "the whole output");
+    }
+}
+
 /* ---- storage trouble during a wait ----
  * A forwarding proxy in front of Azurite's Table endpoint that answers 503
  * while `failing` is set; the gateway reaches the tables through it under a
