@@ -30,3 +30,14 @@ void dg_uuid4(char out[DG_UUID_LEN])
     snprintf(out, DG_UUID_LEN, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
              b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
+
+void dg_uuid4_n(char out[DG_UUID_N_LEN])
+{
+    char u[DG_UUID_LEN];
+    dg_uuid4(u);
+    size_t k = 0;
+    for (const char *p = u; *p; p++)
+        if (*p != '-')
+            out[k++] = *p;
+    out[k] = '\0';
+}

@@ -296,9 +296,6 @@ static void *scheduler(void *arg)
 {
     gw_waits *s = arg;
     struct epoll_event evs[64];
-    struct gw_waiter **done = NULL;
-    enum gw_waiter_state *how = NULL;
-    size_t cap = 0;
     for (;;) {
         pthread_mutex_lock(&s->mu);
         if (s->stop) {
@@ -312,7 +309,7 @@ static void *scheduler(void *arg)
         }
         pthread_mutex_unlock(&s->mu);
         int n = epoll_wait(s->ep, evs, 64, timeout);
-        size_t nd = 0;
+        struct gw_waiter *gone = NULL, *late = NULL; /* claimed below, answered after the lock */
         pthread_mutex_lock(&s->mu);
         for (int i = 0; i < n; i++) {
             if (evs[i].data.u64 == 0) {
@@ -330,13 +327,8 @@ static void *scheduler(void *arg)
                 continue;
             claim(s, w);
             s->st.disconnects++;
-            if (nd == cap) {
-                cap = cap ? cap * 2 : 256;
-                done = dg_xrealloc(done, cap * sizeof *done);
-                how = dg_xrealloc(how, cap * sizeof *how);
-            }
-            done[nd] = w;
-            how[nd++] = GW_CANCELLED;
+            w->next = gone;
+            gone = w;
         }
         int64_t now = dg_mono_ms();
         while (s->nheap && s->heap[0]->at <= now) {
@@ -358,24 +350,25 @@ static void *scheduler(void *arg)
                 struct gw_waiter *w = t->owner;
                 claim(s, w);
                 s->st.timeouts++;
-                if (nd == cap) {
-                    cap = cap ? cap * 2 : 256;
-                    done = dg_xrealloc(done, cap * sizeof *done);
-                    how = dg_xrealloc(how, cap * sizeof *how);
-                }
-                done[nd] = w;
-                how[nd++] = GW_ANSWERED;
+                w->next = late;
+                late = w;
             }
         }
         pthread_mutex_unlock(&s->mu);
-        for (size_t i = 0; i < nd; i++) {
-            if (how[i] == GW_ANSWERED)
-                rt_wait_timeout(done[i]->w, &done[i]->answer);
-            finish(s, done[i], how[i]);
+        while (gone) {
+            struct gw_waiter *w = gone;
+            gone = w->next;
+            w->next = NULL;
+            finish(s, w, GW_CANCELLED);
+        }
+        while (late) {
+            struct gw_waiter *w = late;
+            late = w->next;
+            w->next = NULL;
+            rt_wait_timeout(w->w, &w->answer);
+            finish(s, w, GW_ANSWERED);
         }
     }
-    free(done);
-    free(how);
     return NULL;
 }
 

@@ -8,17 +8,6 @@
 
 #define ARG_ERROR "One or more of the arguments submitted is incorrect"
 
-static void guid_n(char out[33])
-{
-    char u[DG_UUID_LEN];
-    dg_uuid4(u);
-    size_t k = 0;
-    for (const char *p = u; *p; p++)
-        if (*p != '-')
-            out[k++] = *p;
-    out[k] = '\0';
-}
-
 /* The allow-list, when one is configured, ignoring case as the host's registry does. */
 static bool orchestrator_known(const rt_ctx *c, const char *name)
 {
@@ -107,7 +96,7 @@ static void start(const rt_ctx *c, rt_response *rs, const char *id, const struct
     }
     char gen[33];
     if (!id) {
-        guid_n(gen);
+        dg_uuid4_n(gen);
         id = gen;
     }
     const char *why = rt_instance_id_problem(id);
@@ -170,7 +159,7 @@ void rt_restart(const rt_ctx *c, rt_response *rs)
     char gen[33];
     const char *new_id = id;
     if (rt_query_bool(c, "restartWithNewInstanceId", true)) {
-        guid_n(gen);
+        dg_uuid4_n(gen);
         new_id = gen;
     }
     struct hub_start req = {.instance_id = new_id, .name = in.name, .version = in.version, .input = in.input};

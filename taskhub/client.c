@@ -14,17 +14,6 @@ static cJSON *str_or_null(const char *s)
     return s ? cJSON_CreateString(s) : cJSON_CreateNull();
 }
 
-static void new_execution_id(char out[33])
-{
-    char u[DG_UUID_LEN];
-    dg_uuid4(u);
-    size_t k = 0;
-    for (const char *p = u; *p; p++)
-        if (*p != '-')
-            out[k++] = *p;
-    out[k] = '\0';
-}
-
 /* An input too big for a table column but small enough for a queue message:
  * the provider's client leaves Input "" with an InputBlobName nobody reads
  * until the first checkpoint; the gateway stores the blob's URL instead, which
@@ -70,7 +59,7 @@ dg_err hub_start_instance(struct hub *h, az_ctx *x, const struct hub_start *req,
     if ((rc = hub_ensure(h, x)) != DG_OK)
         return rc;
     out->generation = had_row ? old.generation + 1 : 0;
-    new_execution_id(out->execution_id);
+    dg_uuid4_n(out->execution_id);
 
     /* The message first: a row without its message would show an instance
      * nothing will ever run, while a message without its row is dropped by the
