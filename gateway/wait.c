@@ -29,6 +29,13 @@ struct gw_group {
 
 #define GROUP_BUCKETS  4096
 #define WAITER_BUCKETS 16384
+#define TICK_MS        50 /* reads fall on this grid, and the scheduler wakes on it */
+
+/* The first grid point at or after t. */
+static int64_t grid_up(int64_t t)
+{
+    return (t + TICK_MS - 1) / TICK_MS * TICK_MS;
+}
 
 /* Waiters are registered by a sequence number, which is what epoll carries:
  * an event that arrives after its waiter was answered finds nothing. */
@@ -260,11 +267,12 @@ void gw_waits_add(gw_waits *s, struct gw_waiter *w)
         g->probe.id = dg_xstrdup(rw->id);
         g->interval_ms = rw->interval_ms;
         g->poll = (struct gw_timer){.idx = SIZE_MAX, .kind = T_POLL, .owner = g};
-        /* The first read one interval on, spread by up to a tenth of it so
-         * that instances started together are not read together. */
+        /* The first read at a random grid point of the first interval:
+         * instances waited on together are read (and their waiters answered)
+         * spread over the interval, not in one burst; then once per interval. */
         uint32_t r;
         dg_random_bytes(&r, sizeof r);
-        g->poll.at = now + rw->interval_ms + (int64_t) ((uint64_t) r % ((uint64_t) rw->interval_ms / 10 + 1));
+        g->poll.at = grid_up(now + 1 + (int64_t) ((uint64_t) r % (uint64_t) rw->interval_ms));
         heap_push(s, &g->poll);
         g->hnext = s->groups[h % GROUP_BUCKETS];
         s->groups[h % GROUP_BUCKETS] = g;
@@ -272,7 +280,7 @@ void gw_waits_add(gw_waits *s, struct gw_waiter *w)
     } else if (rw->interval_ms < g->interval_ms) {
         g->interval_ms = rw->interval_ms;
         if (g->poll.at > now + g->interval_ms)
-            heap_move(s, &g->poll, now + g->interval_ms);
+            heap_move(s, &g->poll, grid_up(now + g->interval_ms));
     }
     w->group = g;
     w->prev = NULL;
@@ -304,7 +312,10 @@ static void *scheduler(void *arg)
         }
         int timeout = -1;
         if (s->nheap) {
-            int64_t d = s->heap[0]->at - dg_mono_ms();
+            /* Wake on the grid: reads due together (they all fall on it) run in
+             * one wake-up, with hot caches and few context switches; a deadline
+             * is answered at most one tick late. */
+            int64_t d = grid_up(s->heap[0]->at) - dg_mono_ms();
             timeout = d < 0 ? 0 : d > 60000 ? 60000 : (int) d;
         }
         pthread_mutex_unlock(&s->mu);
@@ -345,7 +356,9 @@ static void *scheduler(void *arg)
                     s->jtail = g;
                     pthread_cond_signal(&s->jobs);
                 }
-                heap_move(s, t, now + g->interval_ms);
+                /* A fixed rate on the grid, whatever the wake-up's lateness. */
+                int64_t next = grid_up(t->at + g->interval_ms);
+                heap_move(s, t, next > now ? next : grid_up(now + g->interval_ms));
             } else {
                 struct gw_waiter *w = t->owner;
                 claim(s, w);
