@@ -155,3 +155,15 @@ dg_err dg_iso_parse(const char *s, size_t n, dg_ticks *out)
     *out = secs * DG_TICKS_PER_SEC + frac;
     return DG_OK;
 }
+
+void dg_iso_format_trimmed(dg_ticks t, char out[DG_ISO_LEN])
+{
+    dg_iso_format(t, out); /* yyyy-MM-ddTHH:mm:ss.fffffffZ */
+    size_t end = 26;       /* the last fraction digit; the dot is at 19 */
+    while (end > 19 && out[end] == '0')
+        end--;
+    if (end == 19) /* no fraction left: drop the dot too */
+        end = 18;
+    out[end + 1] = 'Z';
+    out[end + 2] = '\0';
+}

@@ -23,6 +23,9 @@ dg_ticks dg_now_ticks(void);
 /* "2026-12-01T07:28:30.1004898Z": always 7 fraction digits. out needs 29 bytes. */
 #define DG_ISO_LEN 29
 void dg_iso_format(dg_ticks t, char out[DG_ISO_LEN]);
+/* The same as .NET's round-trip form Newtonsoft writes for a UTC DateTime:
+ * up to 7 fraction digits with trailing zeros dropped (no fraction: no dot). */
+void dg_iso_format_trimmed(dg_ticks t, char out[DG_ISO_LEN]);
 /* Accepts "YYYY-MM-DDTHH:MM:SS[.f{1,7}+](Z|±HH:MM)"; fraction digits past 7 are
  * dropped (truncated, as .NET does). A missing zone is taken as UTC. */
 dg_err dg_iso_parse(const char *s, size_t n, dg_ticks *out);

@@ -39,18 +39,10 @@ static bool check_id(const rt_ctx *c, rt_response *rs, const char *name, const c
     return true;
 }
 
-/* lastOperationTime (http-api.md §5.5): Newtonsoft's default, up to 7
- * fraction digits with the trailing zeros dropped, and 'Z'. */
+/* lastOperationTime (http-api.md §5.5): Newtonsoft's default form. */
 static void entity_time(dg_ticks t, char out[DG_ISO_LEN])
 {
-    dg_iso_format(t ? t : DG_TICKS_MIN, out);
-    size_t end = 26; /* the last fraction digit: yyyy-MM-ddTHH:mm:ss.fffffff */
-    while (end > 19 && out[end] == '0')
-        end--;
-    if (end == 19)
-        end = 18; /* no fraction left: drop the '.' too */
-    out[end + 1] = 'Z';
-    out[end + 2] = '\0';
+    dg_iso_format_trimmed(t ? t : DG_TICKS_MIN, out);
 }
 
 /* A query time as the host's DateTime.TryParse would take it, in UTC: what

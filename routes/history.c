@@ -28,20 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-    T_EXECUTION_STARTED = 0,
-    T_EXECUTION_COMPLETED = 1,
-    T_TASK_SCHEDULED = 4,
-    T_TASK_COMPLETED = 5,
-    T_TASK_FAILED = 6,
-    T_SUB_CREATED = 7,
-    T_SUB_COMPLETED = 8,
-    T_SUB_FAILED = 9,
-    T_TIMER_FIRED = 11,
-    T_ORCHESTRATOR_STARTED = 12,
-    T_ORCHESTRATOR_COMPLETED = 13,
-};
-
 /* Enum.TryParse over the value's text: a name of the enum, or any integer
  * (which prints as its name, or as the number when it names nothing). Returns
  * the text to write, NULL when it does not parse; *num gets the number (-1 for
@@ -188,23 +174,24 @@ void rt_history_events(dg_arena *a, cJSON *events, bool show_input, bool show_ou
             continue;
         set(item, "EventType", cJSON_CreateString(name));
         switch (type) {
-        case T_TASK_SCHEDULED:
-        case T_SUB_CREATED:
+        case HUB_EV_TASK_SCHEDULED:
+        case HUB_EV_SUB_CREATED:
             remember(&t, type, item, i);
             drop(item, "Version");
             break;
-        case T_TASK_COMPLETED:
-        case T_TASK_FAILED:
-        case T_SUB_COMPLETED:
-        case T_SUB_FAILED: {
-            int kind = type == T_TASK_COMPLETED || type == T_TASK_FAILED ? T_TASK_SCHEDULED : T_SUB_CREATED;
+        case HUB_EV_TASK_COMPLETED:
+        case HUB_EV_TASK_FAILED:
+        case HUB_EV_SUB_COMPLETED:
+        case HUB_EV_SUB_FAILED: {
+            int kind = type == HUB_EV_TASK_COMPLETED || type == HUB_EV_TASK_FAILED ? HUB_EV_TASK_SCHEDULED
+                                                                                   : HUB_EV_SUB_CREATED;
             aggregate(&t, kind, item, items, gone, show_input);
             drop(item, "TaskScheduledId");
-            if (type == T_TASK_COMPLETED || type == T_SUB_COMPLETED)
+            if (type == HUB_EV_TASK_COMPLETED || type == HUB_EV_SUB_COMPLETED)
                 result(item, show_output);
             break;
         }
-        case T_EXECUTION_STARTED: {
+        case HUB_EV_EXECUTION_STARTED: {
             cJSON *fn = cJSON_DetachItemFromObjectCaseSensitive(item, "Name");
             cJSON_AddItemToObject(item, "FunctionName", fn ? fn : cJSON_CreateNull());
             drop(item, "OrchestrationInstance");
@@ -213,7 +200,7 @@ void rt_history_events(dg_arena *a, cJSON *events, bool show_input, bool show_ou
             drop(item, "Tags");
             break;
         }
-        case T_EXECUTION_COMPLETED: {
+        case HUB_EV_EXECUTION_COMPLETED: {
             char sbuf[24];
             int status;
             const char *s = enum_text(cJSON_GetObjectItemCaseSensitive(item, "OrchestrationStatus"),
@@ -224,11 +211,11 @@ void rt_history_events(dg_arena *a, cJSON *events, bool show_input, bool show_ou
             result(item, show_output);
             break;
         }
-        case T_TIMER_FIRED:
+        case HUB_EV_TIMER_FIRED:
             drop(item, "TimerId");
             break;
-        case T_ORCHESTRATOR_STARTED:
-        case T_ORCHESTRATOR_COMPLETED:
+        case HUB_EV_ORCHESTRATOR_STARTED:
+        case HUB_EV_ORCHESTRATOR_COMPLETED:
             gone[i] = true;
             break;
         default:

@@ -31,7 +31,7 @@ static bool check_instance(const rt_ctx *c, rt_response *rs, az_ctx *x, enum op 
         rt_storage_error(c, rs, rc); /* 404 empty when not found */
         return false;
     }
-    if (hub_status_terminal(in->runtime_status) || !hub_status_active(in->runtime_status)) {
+    if (!hub_status_active(in->runtime_status)) { /* finished, or a status nothing can act on */
         rt_set_empty(rs, 410);
         return false;
     }

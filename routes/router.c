@@ -68,10 +68,9 @@ bool rt_query_bool(const rt_ctx *c, const char *name, bool def)
     return def;
 }
 
-const char *rt_hub(const rt_ctx *c)
+/* The task hub of the request: the taskHub parameter, else the configured default. */
+static const char *request_hub(const rt_ctx *c)
 {
-    if (c->hub)
-        return c->hub;
     const char *h = rt_query(c, "taskHub");
     return h && *h ? h : c->env->default_hub;
 }
@@ -300,7 +299,7 @@ void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs
         return;
     }
     /* Validate at the edge what every handler needs: the hub and the connection. */
-    c.hub = rt_hub(&c);
+    c.hub = request_hub(&c);
     if (!hub_name_ok(c.hub)) {
         rt_set_message(
             rs, a, 400,

@@ -69,8 +69,6 @@ typedef struct rt_ctx {
 const char *rt_query(const rt_ctx *c, const char *name);
 /* true/false in any case; anything else (or absence) gives the default. */
 bool rt_query_bool(const rt_ctx *c, const char *name, bool def);
-/* The task hub of the request (c->hub): the taskHub parameter, else the configured default. */
-const char *rt_hub(const rt_ctx *c);
 /* A fresh storage context for a call made on behalf of the request. */
 void rt_az_ctx(const rt_ctx *c, az_ctx *x);
 

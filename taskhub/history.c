@@ -70,18 +70,6 @@ const char *hub_orchestration_status_name(int status)
     return status >= 0 && status < N_STATUSES ? orchestration_statuses[status] : NULL;
 }
 
-void hub_history_time(dg_ticks t, char out[DG_ISO_LEN])
-{
-    dg_iso_format(t, out); /* yyyy-MM-ddTHH:mm:ss.fffffffZ */
-    size_t end = 26;       /* the last fraction digit; the dot is at 19 */
-    while (end > 19 && out[end] == '0')
-        end--;
-    if (end == 19) /* no fraction left: drop the dot too */
-        end = 18;
-    out[end + 1] = 'Z';
-    out[end + 2] = '\0';
-}
-
 /* How a member is read when its column is there, and what it is without one. */
 enum kind {
     K_TYPE,      /* EventType: the number of the table's name */
@@ -200,7 +188,7 @@ _Static_assert(sizeof classes / sizeof *classes == sizeof event_types / sizeof *
 static cJSON *time_value(dg_ticks t)
 {
     char iso[DG_ISO_LEN];
-    hub_history_time(t, iso);
+    dg_iso_format_trimmed(t, iso);
     return cJSON_CreateString(iso);
 }
 

@@ -67,15 +67,38 @@ size_t hub_history_select(az_entity *rows, size_t n, az_entity **sel);
  * Strings it needs (base64 of binary columns) are made in a. */
 cJSON *hub_history_event(dg_arena *a, const az_entity *row);
 
-/* EventType (storage-schema.md §8): 0..21 from the name, -1 when unknown. */
+/* EventType (storage-schema.md §8: DurableTask.Core's numbers, append only). */
+enum hub_event_type {
+    HUB_EV_EXECUTION_STARTED = 0,
+    HUB_EV_EXECUTION_COMPLETED = 1,
+    HUB_EV_EXECUTION_FAILED = 2,
+    HUB_EV_EXECUTION_TERMINATED = 3,
+    HUB_EV_TASK_SCHEDULED = 4,
+    HUB_EV_TASK_COMPLETED = 5,
+    HUB_EV_TASK_FAILED = 6,
+    HUB_EV_SUB_CREATED = 7,
+    HUB_EV_SUB_COMPLETED = 8,
+    HUB_EV_SUB_FAILED = 9,
+    HUB_EV_TIMER_CREATED = 10,
+    HUB_EV_TIMER_FIRED = 11,
+    HUB_EV_ORCHESTRATOR_STARTED = 12,
+    HUB_EV_ORCHESTRATOR_COMPLETED = 13,
+    HUB_EV_EVENT_SENT = 14,
+    HUB_EV_EVENT_RAISED = 15,
+    HUB_EV_CONTINUE_AS_NEW = 16,
+    HUB_EV_GENERIC = 17,
+    HUB_EV_HISTORY_STATE = 18,
+    HUB_EV_EXECUTION_SUSPENDED = 19,
+    HUB_EV_EXECUTION_RESUMED = 20,
+    HUB_EV_EXECUTION_REWOUND = 21,
+};
+
+/* EventType from the name: 0..21, -1 when unknown. */
 int hub_event_type_parse(const char *name);
 /* The name of an EventType number, or NULL. */
 const char *hub_event_type_name(int type);
 /* OrchestrationStatus: 0..7 from the name, -1 when unknown; and back. */
 int hub_orchestration_status_parse(const char *name);
 const char *hub_orchestration_status_name(int status);
-
-/* t as Newtonsoft writes a UTC DateTime: up to 7 fraction digits, trailing zeros dropped. */
-void hub_history_time(dg_ticks t, char out[DG_ISO_LEN]);
 
 #endif

@@ -6,20 +6,10 @@
 #define HUB_MESSAGE_H
 
 #include "base/time.h"
+#include "taskhub/history.h"
 #include "taskhub/hub.h"
 
 #include <cjson/cJSON.h>
-
-/* The event types a client sends (the numbers of storage-schema.md §8;
- * hub_event_type_name() in taskhub/history.h names them). */
-enum hub_event_type {
-    HUB_EV_EXECUTION_STARTED = 0,
-    HUB_EV_EXECUTION_TERMINATED = 3,
-    HUB_EV_EVENT_RAISED = 15,
-    HUB_EV_GENERIC = 17,
-    HUB_EV_EXECUTION_SUSPENDED = 19,
-    HUB_EV_EXECUTION_RESUMED = 20,
-};
 
 struct hub_sent {
     char activity_id[37];  /* the envelope's ActivityId */

@@ -72,6 +72,19 @@ Test(time, iso_rejects_garbage)
     }
 }
 
+Test(time, iso_trimmed_is_newtonsofts_roundtrip_form)
+{
+    char out[DG_ISO_LEN];
+    dg_iso_format_trimmed(parse("2026-12-01T09:46:54.7055690Z"), out);
+    cr_assert_str_eq(out, "2026-12-01T09:46:54.705569Z", "trailing zeros go");
+    dg_iso_format_trimmed(parse("2026-12-01T09:46:54.1234567Z"), out);
+    cr_assert_str_eq(out, "2026-12-01T09:46:54.1234567Z");
+    dg_iso_format_trimmed(parse("2026-12-01T09:46:54.1000000Z"), out);
+    cr_assert_str_eq(out, "2026-12-01T09:46:54.1Z");
+    dg_iso_format_trimmed(parse("2026-12-01T09:46:54Z"), out);
+    cr_assert_str_eq(out, "2026-12-01T09:46:54Z", "no fraction, no dot");
+}
+
 Test(time, rfc1123)
 {
     char out[DG_RFC1123_LEN];

@@ -35,19 +35,6 @@ static const char *json(cJSON *j)
     return r;
 }
 
-Test(history, times_are_newtonsofts_roundtrip_form)
-{
-    char out[DG_ISO_LEN];
-    hub_history_time(iso("2026-12-01T09:46:54.7055690Z"), out);
-    cr_assert_str_eq(out, "2026-12-01T09:46:54.705569Z", "trailing zeros go");
-    hub_history_time(iso("2026-12-01T09:46:54.1234567Z"), out);
-    cr_assert_str_eq(out, "2026-12-01T09:46:54.1234567Z");
-    hub_history_time(iso("2026-12-01T09:46:54.1000000Z"), out);
-    cr_assert_str_eq(out, "2026-12-01T09:46:54.1Z");
-    hub_history_time(iso("2026-12-01T09:46:54Z"), out);
-    cr_assert_str_eq(out, "2026-12-01T09:46:54Z", "no fraction, no dot");
-}
-
 Test(history, enum_tables)
 {
     static const char *const types[] = {"ExecutionStarted",
