@@ -38,6 +38,25 @@ static dg_err row_input(struct hub *h, az_ctx *x, const char *id, const char *in
     return rc;
 }
 
+/* The ExecutionStarted event's own members, in the order the provider writes them. */
+static cJSON *started_fields(const struct hub_start *req, const struct hub_started *out)
+{
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddItemToObject(f, "OrchestrationInstance",
+                          hub_orchestration_instance(req->instance_id, out->execution_id));
+    cJSON_AddNullToObject(f, "ParentInstance");
+    cJSON_AddStringToObject(f, "Name", req->name);
+    cJSON_AddStringToObject(f, "Version", req->version ? req->version : "");
+    cJSON_AddItemToObject(f, "Input", str_or_null(req->input));
+    cJSON_AddNullToObject(f, "Tags");
+    cJSON_AddNullToObject(f, "Correlation");
+    cJSON_AddNullToObject(f, "ParentTraceContext");
+    cJSON_AddNullToObject(f, "ScheduledStartTime");
+    cJSON_AddNumberToObject(f, "Generation", out->generation);
+    cJSON_AddFalseToObject(f, "GenerateNewTrace");
+    return f;
+}
+
 dg_err hub_start_instance(struct hub *h, az_ctx *x, const struct hub_start *req, struct hub_started *out)
 {
     memset(out, 0, sizeof *out);
@@ -64,22 +83,9 @@ dg_err hub_start_instance(struct hub *h, az_ctx *x, const struct hub_start *req,
     /* The message first: a row without its message would show an instance
      * nothing will ever run, while a message without its row is dropped by the
      * worker after a few dequeues (§9.1). */
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddItemToObject(f, "OrchestrationInstance",
-                          hub_orchestration_instance(req->instance_id, out->execution_id));
-    cJSON_AddNullToObject(f, "ParentInstance");
-    cJSON_AddStringToObject(f, "Name", req->name);
-    cJSON_AddStringToObject(f, "Version", req->version ? req->version : "");
-    cJSON_AddItemToObject(f, "Input", str_or_null(req->input));
-    cJSON_AddNullToObject(f, "Tags");
-    cJSON_AddNullToObject(f, "Correlation");
-    cJSON_AddNullToObject(f, "ParentTraceContext");
-    cJSON_AddNullToObject(f, "ScheduledStartTime");
-    cJSON_AddNumberToObject(f, "Generation", out->generation);
-    cJSON_AddFalseToObject(f, "GenerateNewTrace");
     struct hub_sent sent;
-    cJSON *again = cJSON_Duplicate(f, 1);
-    rc = hub_send_event(h, x, req->instance_id, out->execution_id, HUB_EV_EXECUTION_STARTED, f, 0, &sent);
+    rc = hub_send_event(h, x, req->instance_id, out->execution_id, HUB_EV_EXECUTION_STARTED,
+                        started_fields(req, out), 0, &sent);
     if (rc == DG_ENOTFOUND) {
         /* The queues are gone: the hub was deleted since it was cached. Make it again. */
         hub_cache_forget(h->c, h->name);
@@ -89,13 +95,10 @@ dg_err hub_start_instance(struct hub *h, az_ctx *x, const struct hub_start *req,
             *h = fresh;
             rc = hub_ensure(h, x);
         }
-        if (!rc) {
-            rc = hub_send_event(h, x, req->instance_id, out->execution_id, HUB_EV_EXECUTION_STARTED, again, 0,
-                                &sent);
-            again = NULL;
-        }
+        if (!rc)
+            rc = hub_send_event(h, x, req->instance_id, out->execution_id, HUB_EV_EXECUTION_STARTED,
+                                started_fields(req, out), 0, &sent);
     }
-    cJSON_Delete(again);
     if (rc)
         return rc;
 
