@@ -27,6 +27,8 @@ const char *dg_err_str(dg_err e)
         return "too large";
     case DG_ESTORAGE:
         return "storage rejected the request";
+    case DG_ECANCELED:
+        return "cancelled";
     }
     return "unknown error";
 }

@@ -18,6 +18,7 @@ typedef enum dg_err {
     DG_EBADRESP,   /* storage answered something we cannot parse */
     DG_ETOOBIG,    /* a capped buffer would have grown past its cap */
     DG_ESTORAGE,   /* any other 4xx answer from storage */
+    DG_ECANCELED,  /* the request was cancelled (client gone, deadline, shutdown) */
 } dg_err;
 
 /* A short, constant, lower-case name for logs and tests ("not found"). */

@@ -1,6 +1,7 @@
 /* The only file that touches libcurl: the handle pool, signing each attempt,
  * the retry loop and the classification of answers. */
 #include "base/buf.h"
+#include "base/loop.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -12,6 +13,8 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <sys/epoll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,11 +30,6 @@ struct az_client {
     az_account acct;
     struct az_client_opts o;
     const char *base_path[AZ_SERVICES]; /* the endpoint's own path, "" or "/devstoreaccount1" */
-    CURLSH *share;
-    pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
-    pthread_mutex_t pool_lock;
-    CURL **idle;
-    int nidle;
     _Atomic uint64_t requests, connections, retries;
 };
 
@@ -41,21 +39,6 @@ static void curl_init_once(void)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         dg_fatal("curl_global_init failed");
-}
-
-static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *user)
-{
-    (void) h;
-    (void) access;
-    az_client *c = user;
-    pthread_mutex_lock(&c->share_lock[data]);
-}
-
-static void share_unlock(CURL *h, curl_lock_data data, void *user)
-{
-    (void) h;
-    az_client *c = user;
-    pthread_mutex_unlock(&c->share_lock[data]);
 }
 
 az_client *az_client_create(const az_account *acct, const struct az_client_opts *opts)
@@ -85,16 +68,6 @@ az_client *az_client_create(const az_account *acct, const struct az_client_opts 
         const char *p = ep ? strchr(strstr(ep, "://") + 3, '/') : NULL;
         c->base_path[i] = p ? p : "";
     }
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        pthread_mutex_init(&c->share_lock[i], NULL);
-    pthread_mutex_init(&c->pool_lock, NULL);
-    c->idle = dg_xcalloc((size_t) c->o.max_idle_handles, sizeof *c->idle);
-    c->share = curl_share_init();
-    curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
-    curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-    curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
-    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     return c;
 }
 
@@ -102,13 +75,6 @@ void az_client_destroy(az_client *c)
 {
     if (!c)
         return;
-    for (int i = 0; i < c->nidle; i++)
-        curl_easy_cleanup(c->idle[i]);
-    free(c->idle);
-    curl_share_cleanup(c->share);
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        pthread_mutex_destroy(&c->share_lock[i]);
-    pthread_mutex_destroy(&c->pool_lock);
     free((char *) c->o.api_version);
     az_account_free(&c->acct);
     free(c);
@@ -126,31 +92,182 @@ const az_account *az_client_account(const az_client *c)
     return &c->acct;
 }
 
-static CURL *handle_get(az_client *c)
+/* ---- the multi handle of each event loop (docs/pipeline.md) ----
+ *
+ * Every loop has its own libcurl multi handle, so its own connection cache
+ * and its own idle easy handles: no lock is taken per call. Sockets are
+ * watched by the loop's epoll; libcurl's timer is one loop timer. A call is a
+ * transfer added to the multi handle by the calling coroutine, which parks
+ * until the transfer is done. */
+
+#define IDLE_HANDLES 256
+
+struct mloop {
+    dg_loop *loop;
+    CURLM *multi;
+    struct dg_timer timer;
+    CURL *idle[IDLE_HANDLES];
+    int nidle;
+};
+
+struct msock {
+    struct dg_watch w;
+    struct mloop *m;
+};
+
+/* One transfer in flight: what the loop tells the parked caller. */
+struct xfer {
+    dg_co *co;
+    bool done;
+    CURLcode result;
+};
+
+static void check_done(struct mloop *m)
 {
-    CURL *h = NULL;
-    pthread_mutex_lock(&c->pool_lock);
-    if (c->nidle > 0)
-        h = c->idle[--c->nidle];
-    pthread_mutex_unlock(&c->pool_lock);
-    if (!h) {
-        h = curl_easy_init();
-        if (!h)
-            dg_fatal("curl_easy_init failed");
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(m->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct xfer *xf = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &xf);
+        CURLcode cc = msg->data.result;
+        curl_multi_remove_handle(m->multi, msg->easy_handle);
+        if (xf) {
+            xf->result = cc;
+            xf->done = true;
+            dg_co_wake(xf->co);
+        }
     }
+}
+
+static void on_sock(struct dg_watch *w, uint32_t revents)
+{
+    struct msock *k = w->data;
+    struct mloop *m = k->m;
+    int flags = 0;
+    if (revents & EPOLLIN)
+        flags |= CURL_CSELECT_IN;
+    if (revents & EPOLLOUT)
+        flags |= CURL_CSELECT_OUT;
+    if (revents & (EPOLLERR | EPOLLHUP))
+        flags |= CURL_CSELECT_ERR;
+    int running;
+    curl_multi_socket_action(m->multi, w->fd, flags, &running);
+    check_done(m);
+}
+
+static int socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    (void) e;
+    struct mloop *m = userp;
+    struct msock *k = socketp;
+    if (what == CURL_POLL_REMOVE) {
+        if (k) {
+            dg_watch_set(m->loop, &k->w, 0);
+            free(k);
+            curl_multi_assign(m->multi, s, NULL);
+        }
+        return 0;
+    }
+    if (!k) {
+        k = dg_xcalloc(1, sizeof *k);
+        k->w = (struct dg_watch){.fd = s, .cb = on_sock, .data = k};
+        k->m = m;
+        curl_multi_assign(m->multi, s, k);
+    }
+    uint32_t ev = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
+    dg_watch_set(m->loop, &k->w, ev);
+    return 0;
+}
+
+static void on_timer(struct dg_timer *t)
+{
+    struct mloop *m = t->data;
+    int running;
+    curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(m);
+}
+
+static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void) multi;
+    struct mloop *m = userp;
+    if (timeout_ms < 0)
+        dg_timer_stop(m->loop, &m->timer);
+    else
+        dg_timer_start(m->loop, &m->timer, dg_mono_ms() + timeout_ms);
+    return 0;
+}
+
+static void mloop_free(void *p)
+{
+    struct mloop *m = p;
+    dg_timer_stop(m->loop, &m->timer);
+    for (int i = 0; i < m->nidle; i++)
+        curl_easy_cleanup(m->idle[i]);
+    curl_multi_cleanup(m->multi);
+    free(m);
+}
+
+static struct mloop *mloop_get(void)
+{
+    dg_loop *l = dg_loop_current();
+    struct mloop *m = dg_loop_slot(l, DG_LOOP_SLOT_STORAGE);
+    if (m)
+        return m;
+    m = dg_xcalloc(1, sizeof *m);
+    m->loop = l;
+    m->multi = curl_multi_init();
+    if (!m->multi)
+        dg_fatal("curl_multi_init failed");
+    dg_timer_init(&m->timer, on_timer, m);
+    curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+    curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
+    curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+    curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+    dg_loop_set_slot(l, DG_LOOP_SLOT_STORAGE, m, mloop_free);
+    return m;
+}
+
+static CURL *handle_get(struct mloop *m)
+{
+    if (m->nidle > 0)
+        return m->idle[--m->nidle];
+    CURL *h = curl_easy_init();
+    if (!h)
+        dg_fatal("curl_easy_init failed");
     return h;
 }
 
-static void handle_put(az_client *c, CURL *h)
+static void handle_put(struct mloop *m, CURL *h)
 {
-    pthread_mutex_lock(&c->pool_lock);
-    if (c->nidle < c->o.max_idle_handles) {
-        c->idle[c->nidle++] = h;
-        h = NULL;
-    }
-    pthread_mutex_unlock(&c->pool_lock);
-    if (h)
+    if (m->nidle < IDLE_HANDLES)
+        m->idle[m->nidle++] = h;
+    else
         curl_easy_cleanup(h);
+}
+
+/* Runs h to its end on the caller's loop, parked meanwhile. A cancellation
+ * removes the transfer (DG_ECANCELED), except that a write already sent
+ * finishes on a hang-up (the loop's cancel ignores hang-ups of trees that wrote). */
+static dg_err perform(struct mloop *m, CURL *h, CURLcode *cc)
+{
+    struct xfer xf = {.co = dg_co_self()};
+    curl_easy_setopt(h, CURLOPT_PRIVATE, (char *) &xf);
+    if (curl_multi_add_handle(m->multi, h) != CURLM_OK) {
+        *cc = CURLE_FAILED_INIT;
+        return DG_OK;
+    }
+    while (!xf.done) {
+        if (dg_co_cancelled() != DG_CANCEL_NONE) {
+            curl_multi_remove_handle(m->multi, h);
+            return DG_ECANCELED;
+        }
+        dg_co_park();
+    }
+    *cc = xf.result;
+    return DG_OK;
 }
 
 /* ---- answers ---- */
@@ -314,15 +431,6 @@ static unsigned rand_u32(void)
     return (unsigned) (s >> 16);
 }
 
-static void sleep_ms(long ms)
-{
-    if (ms <= 0)
-        return;
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-        ;
-}
-
 static char *build_url(dg_arena *a, az_client *c, const struct az_request *r)
 {
     dg_buf u;
@@ -432,7 +540,12 @@ static int retryable_curl(CURLcode cc)
     }
 }
 
-dg_err az_call(az_client *c, az_ctx *x, const struct az_request *r, struct az_response *resp)
+static bool is_write(const char *method)
+{
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+static dg_err call(az_client *c, az_ctx *x, const struct az_request *r, struct az_response *resp)
 {
     dg_arena *a = x->arena;
     memset(resp, 0, sizeof *resp);
@@ -446,13 +559,23 @@ dg_err az_call(az_client *c, az_ctx *x, const struct az_request *r, struct az_re
         return DG_EINVAL;
     }
     int64_t deadline = x->deadline_ms ? x->deadline_ms : dg_mono_ms() + c->o.call_timeout_ms;
+    int64_t request_deadline = dg_co_deadline(); /* the whole request's, retries included */
+    if (request_deadline && request_deadline < deadline)
+        deadline = request_deadline;
     char *url = build_url(a, c, r);
     if (!url)
         return DG_ETOOBIG;
 
     dg_err rc = DG_ETIMEOUT;
-    CURL *h = handle_get(c);
+    struct mloop *m = mloop_get();
+    CURL *h = handle_get(m);
+    bool write = is_write(r->method);
     for (int attempt = 0; attempt < c->o.max_attempts; attempt++) {
+        if (dg_co_cancelled() != DG_CANCEL_NONE) {
+            copy_trunc(x->st.message, sizeof x->st.message, "the request was cancelled");
+            rc = DG_ECANCELED;
+            break;
+        }
         int64_t left = deadline - dg_mono_ms();
         if (left <= 0) {
             if (attempt == 0)
@@ -470,7 +593,6 @@ dg_err az_call(az_client *c, az_ctx *x, const struct az_request *r, struct az_re
         dg_arena_defer(a, free_slist, hl);
 
         curl_easy_reset(h);
-        curl_easy_setopt(h, CURLOPT_SHARE, c->share);
         curl_easy_setopt(h, CURLOPT_URL, url);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -497,7 +619,14 @@ dg_err az_call(az_client *c, az_ctx *x, const struct az_request *r, struct az_re
         }
 
         int64_t t0 = dg_mono_ms();
-        CURLcode cc = curl_easy_perform(h);
+        if (write)
+            dg_co_mark_write();
+        CURLcode cc;
+        if (perform(m, h, &cc) == DG_ECANCELED) {
+            copy_trunc(x->st.message, sizeof x->st.message, "the request was cancelled");
+            rc = DG_ECANCELED;
+            break;
+        }
         long nconn = 0;
         curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nconn);
         atomic_fetch_add(&c->connections, (uint64_t) nconn);
@@ -543,16 +672,45 @@ dg_err az_call(az_client *c, az_ctx *x, const struct az_request *r, struct az_re
         const char *ra = az_response_header(resp, "Retry-After");
         if (ra && (status == 429 || status == 503)) {
             long secs = strtol(ra, NULL, 10);
+            if (secs > 3600)
+                secs = 3600; /* longer than any deadline: no overflow below */
             if (secs > 0 && secs * 1000 > wait)
                 wait = secs * 1000;
         }
         left = deadline - dg_mono_ms();
         if (wait >= left)
             break; /* no time for another try: report what we have */
-        sleep_ms(wait);
+        if (!dg_co_sleep_ms(wait)) {
+            rc = DG_ECANCELED;
+            break;
+        }
     }
-    handle_put(c, h);
+    handle_put(m, h);
     return rc;
+}
+
+struct call_args {
+    az_client *c;
+    az_ctx *x;
+    const struct az_request *r;
+    struct az_response *resp;
+    dg_err rc;
+};
+
+static void call_co(void *p)
+{
+    struct call_args *ca = p;
+    ca->rc = call(ca->c, ca->x, ca->r, ca->resp);
+}
+
+dg_err az_call(az_client *c, az_ctx *x, const struct az_request *r, struct az_response *resp)
+{
+    if (dg_co_self())
+        return call(c, x, r, resp);
+    /* The blocking form: the same call, on this thread's own loop. */
+    struct call_args ca = {c, x, r, resp, DG_OK};
+    dg_co_run(call_co, &ca);
+    return ca.rc;
 }
 
 char *az_path_segment(dg_arena *a, const char *s)

@@ -1,6 +1,7 @@
 #include "taskhub/purge.h"
 
 #include "base/log.h"
+#include "base/loop.h"
 #include "base/time.h"
 #include "storage/blob.h"
 #include "storage/odata.h"
@@ -8,7 +9,6 @@
 #include "taskhub/keys.h"
 #include "taskhub/largemsg.h"
 
-#include <pthread.h>
 #include <string.h>
 
 /* One transaction; on 404 (some row already gone, so nothing was applied) the
@@ -124,42 +124,38 @@ dg_err hub_purge_instance(az_client *c, az_ctx *x, const char *hub, const char *
 
 /* ---- by filter ---- */
 
-/* What the workers of one page share; mu guards everything below it. */
+/* What the workers of one page share: coroutines of one request, on one
+ * thread, so no lock; they interleave only where a storage call parks. */
 struct page_work {
     az_client *c;
     const char *hub, *reqid;
     const az_entity *rows;
     size_t n;
     int64_t deadline_ms;
-    pthread_mutex_t mu;
     size_t next;   /* the next row to take: rows [0, next) are taken */
     size_t *taken; /* taken by this call so far, all pages */
     size_t deleted, failed;
     dg_err first_error;
 };
 
-static void *page_worker(void *arg)
+static void page_worker(void *arg)
 {
     struct page_work *w = arg;
     dg_arena *a = dg_arena_create();
     for (;;) {
-        pthread_mutex_lock(&w->mu);
-        bool stop = w->next >= w->n || (*w->taken > 0 && dg_mono_ms() >= w->deadline_ms);
+        bool stop = w->next >= w->n || (*w->taken > 0 && dg_mono_ms() >= w->deadline_ms) ||
+                    dg_co_cancelled() != DG_CANCEL_NONE;
         size_t i = w->next;
-        if (!stop) {
-            w->next++;
-            (*w->taken)++;
-        }
-        pthread_mutex_unlock(&w->mu);
         if (stop)
             break;
+        w->next++;
+        (*w->taken)++;
         az_ctx x;
         az_ctx_init(&x, a);
         x.reqid = w->reqid;
         dg_err rc = hub_purge_key(w->c, &x, w->hub, w->rows[i].pk, NULL);
         if (rc)
             DG_WARN(w->reqid, "purge of one instance failed, skipped: %s (%s)", dg_err_str(rc), x.st.code);
-        pthread_mutex_lock(&w->mu);
         if (rc) {
             w->failed++;
             if (!w->first_error)
@@ -167,11 +163,9 @@ static void *page_worker(void *arg)
         } else {
             w->deleted++;
         }
-        pthread_mutex_unlock(&w->mu);
         dg_arena_reset(a);
     }
     dg_arena_destroy(a);
-    return NULL;
 }
 
 /* Purges rows from the first on until they run out or the deadline passes:
@@ -179,19 +173,16 @@ static void *page_worker(void *arg)
  * when this returns. */
 static void purge_page(struct page_work *w, int threads)
 {
-    pthread_t tid[HUB_PURGE_MAX_THREADS];
-    int started = 0;
+    struct dg_co_group g = {0};
     int want = threads < (int) w->n ? threads : (int) w->n;
     for (int i = 1; i < want; i++)
-        if (pthread_create(&tid[started], NULL, page_worker, w) == 0)
-            started++;
-    page_worker(w); /* the calling thread is a worker too */
-    for (int i = 0; i < started; i++)
-        pthread_join(tid[i], NULL);
+        dg_co_group_spawn(&g, page_worker, w);
+    page_worker(w); /* the calling coroutine is a worker too */
+    dg_co_group_wait(&g);
 }
 
-dg_err hub_purge_by_filter(az_client *c, az_ctx *x, const char *hub, const struct hub_purge_filter *f,
-                           struct hub_purge_result *out)
+static dg_err purge_by_filter(az_client *c, az_ctx *x, const char *hub, const struct hub_purge_filter *f,
+                              struct hub_purge_result *out)
 {
     memset(out, 0, sizeof *out);
     if (!hub_name_ok(hub))
@@ -237,9 +228,7 @@ dg_err hub_purge_by_filter(az_client *c, az_ctx *x, const char *hub, const struc
                               .n = pg.n,
                               .deadline_ms = f->deadline_ms,
                               .taken = &taken};
-        pthread_mutex_init(&w.mu, NULL);
         purge_page(&w, threads);
-        pthread_mutex_destroy(&w.mu);
         out->deleted += w.deleted;
         out->failed += w.failed;
         if (!out->first_error)
@@ -272,4 +261,27 @@ dg_err hub_purge_by_filter(az_client *c, az_ctx *x, const char *hub, const struc
         out->more = out->next_pk != NULL;
     }
     return rc;
+}
+
+struct purge_args {
+    az_client *c;
+    az_ctx *x;
+    const char *hub;
+    const struct hub_purge_filter *f;
+    struct hub_purge_result *out;
+    dg_err rc;
+};
+
+static void purge_co(void *p)
+{
+    struct purge_args *pa = p;
+    pa->rc = purge_by_filter(pa->c, pa->x, pa->hub, pa->f, pa->out);
+}
+
+dg_err hub_purge_by_filter(az_client *c, az_ctx *x, const char *hub, const struct hub_purge_filter *f,
+                           struct hub_purge_result *out)
+{
+    struct purge_args pa = {c, x, hub, f, out, DG_OK};
+    dg_co_run(purge_co, &pa); /* the instances of a page are purged by coroutines of their own */
+    return pa.rc;
 }

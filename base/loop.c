@@ -1,0 +1,764 @@
+/* The event loop and its coroutines (see base/loop.h, docs/pipeline.md).
+ *
+ * Coroutines are ucontext contexts on mmap'd stacks with a guard page. Only
+ * the pages a coroutine touches become resident, so a large stack costs
+ * address space, not memory; stacks are kept for reuse per loop. Under
+ * AddressSanitizer every switch is announced (__sanitizer_*_switch_fiber), so
+ * the sanitizer knows which stack is live. */
+#include "base/loop.h"
+
+#include "base/mem.h"
+#include "base/time.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define DG_ASAN 1
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#ifdef DG_ASAN
+#define STACK_SIZE (4u << 20) /* sanitized frames are several times larger */
+#else
+/* Deep enough for cJSON's nesting limit (1000 levels) on a hostile body, with
+ * room to spare; only the pages used are resident. */
+#define STACK_SIZE (512u << 10)
+#endif
+#define STACK_POOL 1024 /* stacks kept per loop for reuse */
+#define MAX_EVENTS 256
+
+struct post {
+    struct post *next;
+    void (*fn)(void *);
+    void *arg;
+};
+
+struct stack {
+    struct stack *next;
+    void *map; /* the guard page, then the stack */
+};
+
+struct dg_loop {
+    int ep;
+    struct dg_watch wake; /* eventfd: posts and stop */
+    struct dg_timer **heap;
+    size_t nheap, capheap;
+    dg_co *ready_head, *ready_tail;
+    pthread_mutex_t mu; /* guards posts and stop */
+    struct post *posts, *posts_tail;
+    bool stop;
+    bool running, in_once;
+    void (*prepare)(void *);
+    void *prepare_arg;
+    struct stack *stacks;
+    size_t nstacks;
+    void *slot[DG_LOOP_SLOTS];
+    void (*slot_dtor[DG_LOOP_SLOTS])(void *);
+    /* the events being dispatched, so that a watch removed meanwhile is skipped */
+    struct epoll_event *batch;
+    int nbatch, ibatch;
+};
+
+struct dg_co {
+    dg_loop *loop;
+    ucontext_t ctx;
+    ucontext_t *caller;
+    struct stack *stack;
+    dg_co_fn fn;
+    void *arg;
+    void (*done)(dg_co *, void *);
+    _Atomic int refs; /* 1 while alive, plus wakes posted from other threads */
+    bool finished, queued;
+    dg_co *ready_next;
+    /* the tree: every coroutine is in its root's list (the root too) */
+    dg_co *root;
+    dg_co *tnext, *tprev;
+    /* root only */
+    dg_co *members;
+    int64_t deadline;
+    enum dg_cancel cancel;
+    bool wrote;
+#ifdef DG_ASAN
+    void *fake;
+    const void *caller_bottom;
+    size_t caller_size;
+#endif
+};
+
+static _Thread_local dg_loop *tl_loop;
+static _Thread_local dg_co *tl_current;
+static _Atomic uint64_t g_alive, g_switches;
+
+/* ---- the calling thread's own loop ---- */
+
+static pthread_key_t g_key;
+static pthread_once_t g_key_once = PTHREAD_ONCE_INIT;
+static dg_loop *g_main_loop; /* the first thread's: kept reachable until exit */
+
+static void thread_loop_free(void *p)
+{
+    if (tl_loop == p)
+        tl_loop = NULL;
+    dg_loop_destroy(p);
+}
+
+static void key_init(void)
+{
+    pthread_key_create(&g_key, thread_loop_free);
+}
+
+dg_loop *dg_loop_current(void)
+{
+    return tl_loop;
+}
+
+void dg_loop_enter(dg_loop *l)
+{
+    tl_loop = l;
+}
+
+dg_loop *dg_loop_thread(void)
+{
+    if (tl_loop)
+        return tl_loop;
+    pthread_once(&g_key_once, key_init);
+    dg_loop *l = dg_loop_create();
+    tl_loop = l;
+    if (!g_main_loop)
+        g_main_loop = l;
+    else
+        pthread_setspecific(g_key, l);
+    return l;
+}
+
+/* ---- timers: a min-heap on `at`, each timer knows its index ---- */
+
+static void heap_swap(dg_loop *l, size_t i, size_t j)
+{
+    struct dg_timer *t = l->heap[i];
+    l->heap[i] = l->heap[j];
+    l->heap[j] = t;
+    l->heap[i]->idx = i;
+    l->heap[j]->idx = j;
+}
+
+static void heap_up(dg_loop *l, size_t i)
+{
+    while (i && l->heap[(i - 1) / 2]->at > l->heap[i]->at) {
+        heap_swap(l, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static void heap_down(dg_loop *l, size_t i)
+{
+    for (;;) {
+        size_t a = 2 * i + 1, b = a + 1, m = i;
+        if (a < l->nheap && l->heap[a]->at < l->heap[m]->at)
+            m = a;
+        if (b < l->nheap && l->heap[b]->at < l->heap[m]->at)
+            m = b;
+        if (m == i)
+            return;
+        heap_swap(l, i, m);
+        i = m;
+    }
+}
+
+void dg_timer_start(dg_loop *l, struct dg_timer *t, int64_t at)
+{
+    t->at = at;
+    if (t->idx != SIZE_MAX) {
+        heap_down(l, t->idx);
+        heap_up(l, t->idx);
+        return;
+    }
+    if (l->nheap == l->capheap) {
+        l->capheap = l->capheap ? l->capheap * 2 : 256;
+        l->heap = dg_xrealloc(l->heap, l->capheap * sizeof *l->heap);
+    }
+    t->idx = l->nheap;
+    l->heap[l->nheap++] = t;
+    heap_up(l, t->idx);
+}
+
+void dg_timer_stop(dg_loop *l, struct dg_timer *t)
+{
+    if (t->idx == SIZE_MAX)
+        return;
+    size_t i = t->idx;
+    l->nheap--;
+    if (i != l->nheap) {
+        l->heap[i] = l->heap[l->nheap];
+        l->heap[i]->idx = i;
+        heap_down(l, i);
+        heap_up(l, i);
+    }
+    t->idx = SIZE_MAX;
+}
+
+/* ---- descriptors ---- */
+
+void dg_watch_set(dg_loop *l, struct dg_watch *w, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = w};
+    if (events == 0) {
+        if (w->events)
+            epoll_ctl(l->ep, EPOLL_CTL_DEL, w->fd, NULL);
+        w->events = 0;
+        for (int i = l->ibatch; i < l->nbatch; i++)
+            if (l->batch[i].data.ptr == w)
+                l->batch[i].data.ptr = NULL;
+        return;
+    }
+    int op = w->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(l->ep, op, w->fd, &ev) != 0 && op == EPOLL_CTL_MOD && errno == ENOENT)
+        epoll_ctl(l->ep, EPOLL_CTL_ADD, w->fd, &ev); /* the descriptor was closed and reused */
+    w->events = events;
+}
+
+/* ---- posts ---- */
+
+static void wake_loop(dg_loop *l)
+{
+    uint64_t one = 1;
+    ssize_t rc = write(l->wake.fd, &one, sizeof one);
+    (void) rc; /* a full counter already means "wake up" */
+}
+
+void dg_loop_post(dg_loop *l, void (*fn)(void *), void *arg)
+{
+    struct post *p = dg_xmalloc(sizeof *p);
+    *p = (struct post){NULL, fn, arg};
+    pthread_mutex_lock(&l->mu);
+    if (l->posts_tail)
+        l->posts_tail->next = p;
+    else
+        l->posts = p;
+    l->posts_tail = p;
+    pthread_mutex_unlock(&l->mu);
+    wake_loop(l);
+}
+
+static void on_wake(struct dg_watch *w, uint32_t revents)
+{
+    (void) revents;
+    dg_loop *l = w->data;
+    uint64_t v;
+    ssize_t rc = read(w->fd, &v, sizeof v);
+    (void) rc;
+    pthread_mutex_lock(&l->mu);
+    struct post *p = l->posts;
+    l->posts = l->posts_tail = NULL;
+    pthread_mutex_unlock(&l->mu);
+    while (p) {
+        struct post *next = p->next;
+        p->fn(p->arg);
+        free(p);
+        p = next;
+    }
+}
+
+void dg_loop_set_prepare(dg_loop *l, void (*fn)(void *), void *arg)
+{
+    l->prepare = fn;
+    l->prepare_arg = arg;
+}
+
+void *dg_loop_slot(dg_loop *l, int slot)
+{
+    return l->slot[slot];
+}
+
+void dg_loop_set_slot(dg_loop *l, int slot, void *p, void (*dtor)(void *))
+{
+    l->slot[slot] = p;
+    l->slot_dtor[slot] = dtor;
+}
+
+dg_loop *dg_loop_create(void)
+{
+    dg_loop *l = dg_xcalloc(1, sizeof *l);
+    l->ep = epoll_create1(EPOLL_CLOEXEC);
+    int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (l->ep < 0 || efd < 0)
+        dg_fatal("loop: cannot make an epoll or eventfd descriptor");
+    pthread_mutex_init(&l->mu, NULL);
+    l->wake = (struct dg_watch){.fd = efd, .cb = on_wake, .data = l};
+    dg_watch_set(l, &l->wake, EPOLLIN);
+    return l;
+}
+
+void dg_loop_destroy(dg_loop *l)
+{
+    if (!l)
+        return;
+    for (int i = 0; i < DG_LOOP_SLOTS; i++)
+        if (l->slot[i] && l->slot_dtor[i])
+            l->slot_dtor[i](l->slot[i]);
+    on_wake(&l->wake, 0); /* posts still queued run now (they free what they carry) */
+    while (l->stacks) {
+        struct stack *s = l->stacks;
+        l->stacks = s->next;
+        munmap(s->map, STACK_SIZE + (size_t) getpagesize());
+        free(s);
+    }
+    close(l->wake.fd);
+    close(l->ep);
+    free(l->heap);
+    pthread_mutex_destroy(&l->mu);
+    if (g_main_loop == l)
+        g_main_loop = NULL;
+    free(l);
+}
+
+void dg_loop_stop(dg_loop *l)
+{
+    pthread_mutex_lock(&l->mu);
+    l->stop = true;
+    pthread_mutex_unlock(&l->mu);
+    wake_loop(l);
+}
+
+/* ---- coroutine switching ---- */
+
+static void asan_start(void **fake, const void *bottom, size_t size)
+{
+#ifdef DG_ASAN
+    __sanitizer_start_switch_fiber(fake, bottom, size);
+#else
+    (void) fake;
+    (void) bottom;
+    (void) size;
+#endif
+}
+
+static void asan_finish(void *fake, const void **bottom, size_t *size)
+{
+#ifdef DG_ASAN
+    __sanitizer_finish_switch_fiber(fake, bottom, size);
+#else
+    (void) fake;
+    (void) bottom;
+    (void) size;
+#endif
+}
+
+static struct stack *stack_get(dg_loop *l)
+{
+    if (l->stacks) {
+        struct stack *s = l->stacks;
+        l->stacks = s->next;
+        l->nstacks--;
+        return s;
+    }
+    size_t page = (size_t) getpagesize();
+    void *m = mmap(NULL, STACK_SIZE + page, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (m == MAP_FAILED)
+        dg_fatal("loop: cannot map a coroutine stack");
+    if (mprotect(m, page, PROT_NONE) != 0) /* the guard: an overflow faults, never corrupts */
+        dg_fatal("loop: cannot protect a coroutine stack");
+    struct stack *s = dg_xmalloc(sizeof *s);
+    s->map = m;
+    s->next = NULL;
+    return s;
+}
+
+static void stack_put(dg_loop *l, struct stack *s)
+{
+    if (l->nstacks < STACK_POOL) {
+        s->next = l->stacks;
+        l->stacks = s;
+        l->nstacks++;
+        return;
+    }
+    munmap(s->map, STACK_SIZE + (size_t) getpagesize());
+    free(s);
+}
+
+static void *stack_bottom(const struct stack *s)
+{
+    return (char *) s->map + getpagesize();
+}
+
+static void co_free(dg_co *co)
+{
+    stack_put(co->loop, co->stack);
+    free(co);
+}
+
+static void co_unref(dg_co *co)
+{
+    if (atomic_fetch_sub(&co->refs, 1) == 1)
+        co_free(co);
+}
+
+static void tree_unlink(dg_co *co)
+{
+    dg_co *r = co->root;
+    if (co->tprev)
+        co->tprev->tnext = co->tnext;
+    else
+        r->members = co->tnext;
+    if (co->tnext)
+        co->tnext->tprev = co->tprev;
+    co->tnext = co->tprev = NULL;
+    if (r == co) /* a root that ends first leaves its members as roots of their own */
+        for (dg_co *m = co->members; m;) {
+            dg_co *next = m->tnext;
+            m->root = m;
+            m->tnext = m->tprev = NULL;
+            m->members = m;
+            m = next;
+        }
+}
+
+static void co_end(dg_co *co)
+{
+    tree_unlink(co);
+    atomic_fetch_sub(&g_alive, 1);
+    if (co->done)
+        co->done(co, co->arg);
+    co_unref(co);
+}
+
+static void resume(dg_co *co)
+{
+    dg_co *prev = tl_current;
+    ucontext_t here;
+    co->caller = &here;
+    tl_current = co;
+    atomic_fetch_add_explicit(&g_switches, 1, memory_order_relaxed);
+    void *fake = NULL;
+    asan_start(&fake, stack_bottom(co->stack), STACK_SIZE);
+    swapcontext(&here, &co->ctx);
+    asan_finish(fake, NULL, NULL);
+    tl_current = prev;
+    if (co->finished)
+        co_end(co);
+}
+
+static void trampoline(void)
+{
+    dg_co *co = tl_current;
+#ifdef DG_ASAN
+    asan_finish(NULL, &co->caller_bottom, &co->caller_size);
+#endif
+    co->fn(co->arg);
+    co->finished = true;
+#ifdef DG_ASAN
+    asan_start(NULL, co->caller_bottom, co->caller_size); /* NULL: this stack ends */
+#endif
+    setcontext(co->caller);
+    dg_fatal("loop: a coroutine returned past its end");
+}
+
+dg_co *dg_co_create(dg_loop *l, dg_co_fn fn, void *arg, void (*done)(dg_co *, void *))
+{
+    dg_co *co = dg_xcalloc(1, sizeof *co);
+    co->loop = l;
+    co->fn = fn;
+    co->arg = arg;
+    co->done = done;
+    atomic_init(&co->refs, 1);
+    co->stack = stack_get(l);
+    if (getcontext(&co->ctx) != 0)
+        dg_fatal("loop: getcontext failed");
+    co->ctx.uc_stack.ss_sp = stack_bottom(co->stack);
+    co->ctx.uc_stack.ss_size = STACK_SIZE;
+    co->ctx.uc_link = NULL;
+    makecontext(&co->ctx, trampoline, 0);
+    dg_co *parent = tl_current;
+    if (parent && parent->loop == l) {
+        co->root = parent->root;
+    } else {
+        co->root = co;
+    }
+    dg_co *r = co->root;
+    co->tnext = r->members;
+    if (r->members)
+        r->members->tprev = co;
+    r->members = co;
+    atomic_fetch_add(&g_alive, 1);
+    return co;
+}
+
+void dg_co_start(dg_co *co)
+{
+    resume(co);
+}
+
+bool dg_co_alive(const dg_co *co)
+{
+    return !co->finished;
+}
+
+dg_co *dg_co_self(void)
+{
+    return tl_current;
+}
+
+void dg_co_park(void)
+{
+    dg_co *co = tl_current;
+    if (!co)
+        dg_fatal("loop: park outside a coroutine");
+#ifdef DG_ASAN
+    asan_start(&co->fake, co->caller_bottom, co->caller_size);
+#endif
+    swapcontext(&co->ctx, co->caller);
+#ifdef DG_ASAN
+    asan_finish(co->fake, &co->caller_bottom, &co->caller_size);
+#endif
+}
+
+static void make_ready(dg_co *co)
+{
+    if (co->queued || co->finished)
+        return;
+    co->queued = true;
+    atomic_fetch_add(&co->refs, 1); /* the queue's: it may end before its turn */
+    co->ready_next = NULL;
+    dg_loop *l = co->loop;
+    if (l->ready_tail)
+        l->ready_tail->ready_next = co;
+    else
+        l->ready_head = co;
+    l->ready_tail = co;
+}
+
+static void wake_posted(void *p)
+{
+    dg_co *co = p;
+    make_ready(co);
+    co_unref(co);
+}
+
+void dg_co_wake(dg_co *co)
+{
+    if (tl_loop == co->loop) {
+        make_ready(co);
+        return;
+    }
+    atomic_fetch_add(&co->refs, 1);
+    dg_loop_post(co->loop, wake_posted, co);
+}
+
+static void run_ready(dg_loop *l)
+{
+    /* Only what is ready now: coroutines made ready meanwhile wait for the
+     * next round, after the events, so no one starves the descriptors. */
+    dg_co *co = l->ready_head;
+    l->ready_head = l->ready_tail = NULL;
+    while (co) {
+        dg_co *next = co->ready_next;
+        co->queued = false;
+        /* At the loop's level every coroutine is parked, new or ended. */
+        if (!co->finished)
+            resume(co);
+        co_unref(co);
+        co = next;
+    }
+}
+
+static void sleep_fired(struct dg_timer *t)
+{
+    dg_co_wake(t->data);
+}
+
+bool dg_co_sleep_ms(int64_t ms)
+{
+    dg_co *co = tl_current;
+    if (!co)
+        dg_fatal("loop: sleep outside a coroutine");
+    struct dg_timer t;
+    dg_timer_init(&t, sleep_fired, co);
+    dg_timer_start(co->loop, &t, dg_mono_ms() + (ms > 0 ? ms : 0));
+    while (dg_timer_armed(&t) && !dg_co_cancelled())
+        dg_co_park();
+    dg_timer_stop(co->loop, &t);
+    return !dg_co_cancelled();
+}
+
+void dg_co_set_deadline(dg_co *co, int64_t at)
+{
+    co->root->deadline = at;
+}
+
+int64_t dg_co_deadline(void)
+{
+    return tl_current ? tl_current->root->deadline : 0;
+}
+
+void dg_co_cancel(dg_co *co, enum dg_cancel why)
+{
+    dg_co *r = co->root;
+    if (r->cancel != DG_CANCEL_NONE)
+        return;
+    if (why == DG_CANCEL_HANGUP && r->wrote)
+        return; /* a write is out: finish the request, nobody reads the answer */
+    r->cancel = why;
+    for (dg_co *m = r->members; m; m = m->tnext)
+        if (m != tl_current)
+            make_ready(m);
+}
+
+enum dg_cancel dg_co_cancelled(void)
+{
+    return tl_current ? tl_current->root->cancel : DG_CANCEL_NONE;
+}
+
+void dg_co_mark_write(void)
+{
+    if (tl_current)
+        tl_current->root->wrote = true;
+}
+
+/* ---- the blocking form ---- */
+
+struct run_one {
+    dg_co_fn fn;
+    void *arg;
+    bool done;
+};
+
+static void run_one_body(void *p)
+{
+    struct run_one *r = p;
+    r->fn(r->arg);
+}
+
+static void run_one_done(dg_co *co, void *p)
+{
+    (void) co;
+    ((struct run_one *) p)->done = true;
+}
+
+void dg_co_run(dg_co_fn fn, void *arg)
+{
+    if (tl_current) {
+        fn(arg);
+        return;
+    }
+    dg_loop *l = dg_loop_thread();
+    if (l->running || l->in_once)
+        dg_fatal("loop: a blocking call on an event-loop thread (it would stop the loop)");
+    struct run_one r = {fn, arg, false};
+    dg_co_start(dg_co_create(l, run_one_body, &r, run_one_done));
+    while (!r.done)
+        dg_loop_run_once(l, -1);
+}
+
+/* ---- fork and join ---- */
+
+struct group_child {
+    struct dg_co_group *g;
+    dg_co_fn fn;
+    void *arg;
+};
+
+static void group_body(void *p)
+{
+    struct group_child *c = p;
+    c->fn(c->arg);
+}
+
+static void group_done(dg_co *co, void *p)
+{
+    (void) co;
+    struct group_child *c = p;
+    struct dg_co_group *g = c->g;
+    free(c);
+    if (--g->pending == 0 && g->waiter)
+        dg_co_wake(g->waiter);
+}
+
+void dg_co_group_spawn(struct dg_co_group *g, dg_co_fn fn, void *arg)
+{
+    dg_co *self = tl_current;
+    if (!self)
+        dg_fatal("loop: a group spawn outside a coroutine");
+    struct group_child *c = dg_xmalloc(sizeof *c);
+    *c = (struct group_child){g, fn, arg};
+    g->pending++;
+    dg_co *co = dg_co_create(self->loop, group_body, c, group_done);
+    make_ready(co); /* it starts from the loop, once the parent parks */
+}
+
+void dg_co_group_wait(struct dg_co_group *g)
+{
+    g->waiter = tl_current;
+    while (g->pending > 0)
+        dg_co_park();
+    g->waiter = NULL;
+}
+
+/* ---- running ---- */
+
+void dg_loop_run_once(dg_loop *l, int max_wait_ms)
+{
+    l->in_once = true;
+    tl_loop = l;
+    if (l->prepare)
+        l->prepare(l->prepare_arg);
+    int timeout = max_wait_ms;
+    if (l->ready_head) {
+        timeout = 0;
+    } else if (l->nheap) {
+        int64_t d = l->heap[0]->at - dg_mono_ms();
+        d = d < 0 ? 0 : d > 60000 ? 60000 : d;
+        if (timeout < 0 || d < timeout)
+            timeout = (int) d;
+    }
+    struct epoll_event evs[MAX_EVENTS];
+    int n = epoll_wait(l->ep, evs, MAX_EVENTS, timeout);
+    l->batch = evs;
+    l->nbatch = n > 0 ? n : 0;
+    for (l->ibatch = 0; l->ibatch < l->nbatch;) {
+        struct epoll_event *e = &evs[l->ibatch++];
+        struct dg_watch *w = e->data.ptr;
+        if (w)
+            w->cb(w, e->events);
+    }
+    l->batch = NULL;
+    l->nbatch = l->ibatch = 0;
+    int64_t now = dg_mono_ms();
+    while (l->nheap && l->heap[0]->at <= now) {
+        struct dg_timer *t = l->heap[0];
+        dg_timer_stop(l, t);
+        t->cb(t);
+    }
+    run_ready(l);
+    l->in_once = false;
+}
+
+void dg_loop_run(dg_loop *l)
+{
+    dg_loop_enter(l);
+    l->running = true;
+    for (;;) {
+        pthread_mutex_lock(&l->mu);
+        bool stop = l->stop;
+        pthread_mutex_unlock(&l->mu);
+        if (stop)
+            break;
+        dg_loop_run_once(l, -1);
+    }
+    l->running = false;
+}
+
+void dg_loop_stats(struct dg_loop_stats *out)
+{
+    out->coroutines = atomic_load(&g_alive);
+    out->switches_total = atomic_load(&g_switches);
+}
