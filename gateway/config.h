@@ -12,7 +12,11 @@ struct gw_config {
     long port;                     /* default 7071, the Functions host's local port */
     const char *connection_string; /* secret-bearing: never log it */
     const char *log_level;
-    long threads;              /* libmicrohttpd worker threads */
+    long threads;              /* event loops (0: one per core) */
+    long request_timeout_ms;   /* deadline of a whole request */
+    long shutdown_grace_ms;    /* SIGTERM: time for running requests before they are cut */
+    long status_cache_ms;      /* status answers may reuse a read this old; 0: never */
+    long status_collapse_ms;   /* gathering window of contended status reads */
     long connection_limit;     /* concurrent connections */
     long connection_timeout;   /* idle seconds before a connection is closed */
     long storage_timeout_ms;   /* deadline of one storage call, retries included */
@@ -32,7 +36,7 @@ struct gw_config {
     long wait_max_timeout_ms;  /* long-poll: longer timeouts are cut to this */
     long wait_min_interval_ms; /* long-poll: shorter intervals are raised to this */
     long max_waiters;          /* long-poll: held requests at once; past it 503 */
-    long wait_readers;         /* long-poll: concurrent status reads */
+    long wait_readers;         /* long-poll: status reads in flight at once */
 };
 
 enum gw_config_result { GW_CONFIG_OK, GW_CONFIG_EXIT, GW_CONFIG_ERROR };

@@ -4,17 +4,17 @@
 #include "base/mem.h"
 #include "gateway/config.h"
 #include "gateway/server.h"
+#include "routes/status_read.h"
 #include "storage/account.h"
 #include "storage/client.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static volatile sig_atomic_t g_stop;
 
 /* Splits a comma list into a NULL-terminated array of trimmed, non-empty
  * names. The array and the names are one allocation: free(array) frees both. */
@@ -51,12 +51,6 @@ static az_client *open_storage(const char *what, const char *connection_string, 
     az_client *c = az_client_create(&acct, &so);
     az_account_free(&acct);
     return c;
-}
-
-static void on_signal(int sig)
-{
-    (void) sig;
-    g_stop = 1;
 }
 
 int main(int argc, char **argv)
@@ -113,11 +107,16 @@ int main(int argc, char **argv)
         DG_WARN(NULL, "*** AUTH IS DISABLED (--no-auth): every request is accepted without a key. "
                       "Use this for local development only. ***");
 
+    /* Signals are taken by this thread alone, with sigwait: every other
+     * thread is made with them blocked, so none is lost or lands mid-call. */
     signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    rt_status_configure(
+        &(struct rt_status_opts){.cache_ms = cfg.status_cache_ms, .collapse_ms = cfg.status_collapse_ms});
 
     struct rt_env env = {
         .storage = storage,
@@ -146,9 +145,10 @@ int main(int argc, char **argv)
     }
     DG_INFO(NULL, "durable-gateway %s listening on http://%s:%u", DG_VERSION, cfg.listen,
             gw_server_port(srv));
-    while (!g_stop)
-        pause();
-    DG_INFO(NULL, "shutting down");
+    int sig = 0;
+    while (sigwait(&sigs, &sig) != 0)
+        ;
+    DG_INFO(NULL, "shutting down (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
     gw_server_stop(srv);
     auth_keys_destroy(keys);
     for (size_t i = 0; i < nconn; i++)

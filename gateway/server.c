@@ -3,16 +3,23 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/loop.h"
 #include "base/mem.h"
 #include "base/rand.h"
 #include "base/time.h"
+#include "gateway/ready.h"
 #include "gateway/wait.h"
+#include "routes/status_read.h"
 #include "routes/router.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,19 +36,43 @@
  * answer's headers, which may carry a 2 KiB Location). */
 #define HEADERS_CAP (8u << 10)
 
+struct gw_worker;
+
 struct gw_server {
-    struct MHD_Daemon *d;
     const struct gw_config *cfg;
     struct rt_env env;
     struct rt_wait_limits limits;
     gw_waits *waits;
     unsigned port;
+    int listen_fd;
     char origin[64];            /* http://listen:port, when a request has no usable Host */
     _Atomic long open_requests; /* made by the URI callback, not yet completed */
+    _Atomic long running;       /* requests whose handler runs (in a coroutine) */
+    _Atomic uint64_t deadlines, hangups, shutdown_cut;
+    int nworkers;
+    struct gw_worker *workers;
+    struct gw_ready ready;
+};
+
+/* One event loop: its thread, its libmicrohttpd daemon (external epoll mode
+ * on the shared listening socket), and the requests whose handlers it runs. */
+struct gw_worker {
+    gw_server *s;
+    int index;
+    dg_loop *loop;
+    pthread_t tid;
+    struct MHD_Daemon *d;
+    struct dg_watch mhd;     /* the daemon's own epoll descriptor */
+    struct dg_timer mhd_t;   /* libmicrohttpd's next timeout */
+    bool run_mhd;            /* connections were resumed: run the daemon before sleeping */
+    struct request *running; /* requests whose handler coroutine is alive */
+    _Atomic int phase;       /* 0 serving, 1 quiesced, 2 stopped */
 };
 
 /* One per request, made when the request line arrives (URI callback), freed on completion. */
 struct request {
+    struct gw_worker *wk;
+    struct MHD_Connection *conn;
     dg_arena *arena;
     char *uri; /* path and query exactly as sent */
     char reqid[13];
@@ -53,14 +84,38 @@ struct request {
     int64_t t0_ms;
     const char *method;
     struct gw_waiter waiter;
+    /* the handler, run in a coroutine on the worker's loop */
+    rt_request req;
+    rt_response rs;
+    dg_co *co;
+    bool suspended; /* the connection sleeps while the handler waits on storage */
+    bool finished;  /* the handler returned: rs is the answer */
+    bool orphaned;  /* the connection completed first: the handler's end frees the request */
+    enum dg_cancel why;
+    struct dg_watch hup;   /* the client's socket, for a hang-up while suspended */
+    struct dg_timer limit; /* the request's deadline */
+    struct request *prev, *next;
 };
+
+static void request_free(struct request *rq)
+{
+    rt_shared_unref(rq->waiter.answer.shared); /* an answer that was never sent */
+    rt_shared_unref(rq->rs.shared);
+    dg_buf_free(&rq->body);
+    dg_arena_destroy(rq->arena);
+    free(rq);
+}
+
+static void on_deadline(struct dg_timer *t);
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    struct gw_server *s = cls;
-    (void) conn;
-    atomic_fetch_add(&s->open_requests, 1);
+    struct gw_worker *wk = cls;
+    atomic_fetch_add(&wk->s->open_requests, 1);
     struct request *rq = dg_xcalloc(1, sizeof *rq);
+    rq->wk = wk;
+    rq->conn = conn;
+    dg_timer_init(&rq->limit, on_deadline, rq);
     rq->t0_ms = dg_mono_ms();
     rq->arena = dg_arena_create();
     rq->uri = dg_arena_strdup(rq->arena, uri ? uri : "/");
@@ -139,6 +194,25 @@ static enum MHD_Result send_metrics(struct gw_server *s, struct MHD_Connection *
     az_client_stats(s->env.storage, &st);
     struct gw_wait_stats w;
     gw_waits_stats(s->waits, &w);
+    struct rt_status_stats ss;
+    rt_status_stats(&ss);
+    struct dg_loop_stats ls;
+    dg_loop_stats(&ls);
+    const char *more = dg_arena_printf(
+        a,
+        "# TYPE dg_requests_running gauge\ndg_requests_running %ld\n"
+        "# TYPE dg_request_deadlines_total counter\ndg_request_deadlines_total %llu\n"
+        "# TYPE dg_request_hangups_total counter\ndg_request_hangups_total %llu\n"
+        "# TYPE dg_request_shutdown_cut_total counter\ndg_request_shutdown_cut_total %llu\n"
+        "# TYPE dg_status_reads_total counter\ndg_status_reads_total %llu\n"
+        "# TYPE dg_status_reads_collapsed_total counter\ndg_status_reads_collapsed_total %llu\n"
+        "# TYPE dg_status_cache_hits_total counter\ndg_status_cache_hits_total %llu\n"
+        "# TYPE dg_coroutines gauge\ndg_coroutines %llu\n"
+        "# TYPE dg_storage_ready gauge\ndg_storage_ready %d\n",
+        atomic_load(&s->running), (unsigned long long) atomic_load(&s->deadlines),
+        (unsigned long long) atomic_load(&s->hangups), (unsigned long long) atomic_load(&s->shutdown_cut),
+        (unsigned long long) ss.reads, (unsigned long long) ss.collapsed, (unsigned long long) ss.cache_hits,
+        (unsigned long long) ls.coroutines, gw_ready_ok(&s->ready) ? 1 : 0);
     const char *txt = dg_arena_printf(
         a,
         "# TYPE dg_storage_requests_total counter\ndg_storage_requests_total %llu\n"
@@ -150,11 +224,11 @@ static enum MHD_Result send_metrics(struct gw_server *s, struct MHD_Connection *
         "# TYPE dg_wait_completed_total counter\ndg_wait_completed_total %llu\n"
         "# TYPE dg_wait_timeouts_total counter\ndg_wait_timeouts_total %llu\n"
         "# TYPE dg_wait_disconnects_total counter\ndg_wait_disconnects_total %llu\n"
-        "# TYPE dg_requests_open gauge\ndg_requests_open %ld\n",
+        "# TYPE dg_requests_open gauge\ndg_requests_open %ld\n%s",
         (unsigned long long) st.requests, (unsigned long long) st.connections,
         (unsigned long long) st.retries, (unsigned long long) w.held, (unsigned long long) w.groups,
         (unsigned long long) w.reads, (unsigned long long) w.completed, (unsigned long long) w.timeouts,
-        (unsigned long long) w.disconnects, atomic_load(&s->open_requests));
+        (unsigned long long) w.disconnects, atomic_load(&s->open_requests), more);
     rt_response rs = {
         .status = 200, .content_type = "text/plain; version=0.0.4", .body = txt, .body_len = strlen(txt)};
     return send_response(conn, &rs);
@@ -182,18 +256,153 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    struct gw_server *s = cls;
+    struct gw_worker *wk = cls;
     (void) conn;
     (void) toe;
     struct request *rq = *con_cls;
     if (!rq)
         return;
-    atomic_fetch_sub(&s->open_requests, 1);
-    rt_shared_unref(rq->waiter.answer.shared); /* an answer that was never sent */
+    *con_cls = NULL;
+    atomic_fetch_sub(&wk->s->open_requests, 1);
+    if (rq->co) {
+        /* The daemon closes a connection whose handler still runs (at stop):
+         * the handler's end frees the request. */
+        rq->orphaned = true;
+        dg_co_cancel(rq->co, DG_CANCEL_SHUTDOWN);
+        return;
+    }
+    request_free(rq);
+}
+
+/* ---- the handler's coroutine ---- */
+
+static void running_unlink(struct request *rq)
+{
+    struct gw_worker *wk = rq->wk;
+    if (rq->prev)
+        rq->prev->next = rq->next;
+    else if (wk->running == rq)
+        wk->running = rq->next;
+    if (rq->next)
+        rq->next->prev = rq->prev;
+    rq->prev = rq->next = NULL;
+}
+
+static void handler_body(void *arg)
+{
+    struct request *rq = arg;
+    rt_dispatch(&rq->wk->s->env, &rq->req, &rq->rs);
+}
+
+/* The answer of a request its deadline or the shutdown cut short, in the host's error form. */
+static void cut_answer(struct request *rq)
+{
+    gw_server *s = rq->wk->s;
+    rt_shared_unref(rq->rs.shared);
+    memset(&rq->rs, 0, sizeof rq->rs);
+    if (rq->why == DG_CANCEL_DEADLINE) {
+        rt_set_message(&rq->rs, rq->arena, 504,
+                       dg_arena_printf(
+                           rq->arena, "The request did not complete within the gateway's deadline of %ld ms.",
+                           s->cfg->request_timeout_ms));
+    } else {
+        rt_set_message(&rq->rs, rq->arena, 503, "The gateway is shutting down; retry the request.");
+    }
+    rt_set_header(&rq->rs, rq->arena, "Retry-After", "1");
+}
+
+static void hold(struct request *rq, struct MHD_Connection *conn);
+
+/* Runs on the worker's loop when the handler returned. */
+static void handler_done(dg_co *co, void *arg)
+{
+    (void) co;
+    struct request *rq = arg;
+    gw_server *s = rq->wk->s;
+    atomic_fetch_sub(&s->running, 1);
+    rq->co = NULL;
+    rq->finished = true;
+    running_unlink(rq);
+    dg_timer_stop(rq->wk->loop, &rq->limit);
+    if (rq->hup.events)
+        dg_watch_set(rq->wk->loop, &rq->hup, 0);
+    if (rq->orphaned) {
+        request_free(rq);
+        return;
+    }
+    if (rq->why == DG_CANCEL_DEADLINE || rq->why == DG_CANCEL_SHUTDOWN) {
+        if (rq->rs.wait) { /* a wait that was to start: give its slot and arena back */
+            rt_wait_release(&s->env);
+            dg_arena_destroy(rq->rs.wait->rq.arena);
+            rq->rs.wait = NULL;
+        }
+        cut_answer(rq);
+    }
+    if (!rq->suspended)
+        return; /* answered by on_request, which is still on the stack */
+    if (rq->rs.wait && rq->why == DG_CANCEL_NONE) {
+        hold(rq, rq->conn); /* stays suspended: the long-poll resumes it */
+        return;
+    }
+    rq->suspended = false;
+    MHD_resume_connection(rq->conn);
+    rq->wk->run_mhd = true;
+}
+
+static void on_hangup(struct dg_watch *w, uint32_t revents)
+{
+    (void) revents;
+    struct request *rq = w->data;
+    dg_watch_set(rq->wk->loop, w, 0);
+    if (!rq->co)
+        return;
+    if (rq->why == DG_CANCEL_NONE)
+        rq->why = DG_CANCEL_HANGUP;
+    atomic_fetch_add(&rq->wk->s->hangups, 1);
+    dg_co_cancel(rq->co, DG_CANCEL_HANGUP);
+}
+
+static void on_deadline(struct dg_timer *t)
+{
+    struct request *rq = t->data;
+    if (!rq->co)
+        return;
+    if (rq->why == DG_CANCEL_NONE || rq->why == DG_CANCEL_HANGUP)
+        rq->why = DG_CANCEL_DEADLINE;
+    atomic_fetch_add(&rq->wk->s->deadlines, 1);
+    dg_co_cancel(rq->co, DG_CANCEL_DEADLINE);
+}
+
+static void resume_posted(void *arg)
+{
+    struct request *rq = arg;
+    MHD_resume_connection(rq->conn);
+    rq->wk->run_mhd = true;
+}
+
+/* The long-poll answered: the connection is woken by its own loop. */
+static void resume_waiter(struct gw_waiter *w)
+{
+    struct request *rq = (struct request *) ((char *) w - offsetof(struct request, waiter));
+    dg_loop_post(rq->wk->loop, resume_posted, rq);
+}
+
+/* Takes over a request the long-poll holds: its connection is suspended. */
+static void hold(struct request *rq, struct MHD_Connection *conn)
+{
+    gw_server *s = rq->wk->s;
+    rt_response *rs = &rq->rs;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    rq->waiter = (struct gw_waiter){
+        .w = rs->wait, .conn = conn, .fd = ci ? ci->connect_fd : -1, .resume = resume_waiter};
+    rq->held = 1;
+    /* Keep only the wait's own small arena while the request sleeps. */
+    rq->uri = dg_arena_strdup(rs->wait->rq.arena, rq->uri);
     dg_buf_free(&rq->body);
     dg_arena_destroy(rq->arena);
-    free(rq);
-    *con_cls = NULL;
+    rq->arena = rs->wait->rq.arena;
+    rs->wait = NULL;
+    gw_waits_add(s->waits, &rq->waiter);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -201,7 +410,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   void **con_cls)
 {
     (void) version;
-    struct gw_server *s = cls;
+    struct gw_worker *wk = cls;
+    gw_server *s = wk->s;
     struct request *rq = *con_cls;
     if (!rq)
         return MHD_NO; /* the URI callback always makes one */
@@ -217,6 +427,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         DG_INFO(rq->reqid, "%s %s -> %d after %lld ms", method, dg_redact(rq->arena, rq->uri),
                 rq->waiter.answer.status, (long long) (dg_mono_ms() - rq->t0_ms));
         return send_response(conn, &rq->waiter.answer);
+    }
+    if (rq->co || rq->suspended)
+        return MHD_YES; /* the handler still runs */
+    if (rq->finished) {
+        /* Resumed: the handler's answer, or nothing for a client that left. */
+        if (rq->why == DG_CANCEL_HANGUP) {
+            DG_INFO(rq->reqid, "%s %s -> client gone after %lld ms", method, dg_redact(rq->arena, rq->uri),
+                    (long long) (dg_mono_ms() - rq->t0_ms));
+            return MHD_NO;
+        }
+        DG_INFO(rq->reqid, "%s %s -> %d (%lld ms)", method, dg_redact(rq->arena, rq->uri), rq->rs.status,
+                (long long) (dg_mono_ms() - rq->t0_ms));
+        return send_response(conn, &rq->rs);
     }
     if (!rq->started) {
         rq->started = 1; /* the first call brings the headers only */
@@ -245,18 +468,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     size_t ul = strlen(url);
     while (ul > 1 && url[ul - 1] == '/')
         ul--;
+    /* The gateway's own paths never wait on storage. */
     if (ul == 8 && strncasecmp(url, "/metrics", 8) == 0 && strcmp(method, "GET") == 0)
         return send_metrics(s, conn, rq->arena);
-    if (ul == 8 && strncasecmp(url, "/healthz", 8) == 0) {
+    if ((ul == 8 && strncasecmp(url, "/healthz", 8) == 0) ||
+        (ul == 7 && strncasecmp(url, "/readyz", 7) == 0)) {
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
             return send_json(conn, rq->arena, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"Message\":\"Use GET.\"}");
-        return send_json(conn, rq->arena, MHD_HTTP_OK,
-                         "{\"status\":\"healthy\",\"version\":\"" DG_VERSION "\"}");
+        if (ul == 8)
+            return send_json(conn, rq->arena, MHD_HTTP_OK,
+                             "{\"status\":\"healthy\",\"version\":\"" DG_VERSION "\"}");
+        int64_t age = gw_ready_age_ms(&s->ready);
+        const char *j = dg_arena_printf(rq->arena, "{\"status\":\"%s\",\"storageAnsweredMsAgo\":%lld}",
+                                        gw_ready_ok(&s->ready) ? "ready" : "not ready", (long long) age);
+        return send_json(conn, rq->arena, gw_ready_ok(&s->ready) ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+                         j);
+    }
+    if (atomic_load(&wk->phase) != 0) {
+        rt_response rs = {0};
+        rt_set_message(&rs, rq->arena, 503, "The gateway is shutting down; retry the request.");
+        rt_set_header(&rs, rq->arena, "Retry-After", "1");
+        return send_response(conn, &rs);
     }
     struct header_list hl = {rq->arena, dg_arena_alloc(rq->arena, HEADERS_MAX * sizeof *hl.v), 0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &hl);
     const char *q = strchr(rq->uri, '?');
-    rt_request req = {
+    rq->method = method;
+    rq->req = (rt_request){
         .arena = rq->arena,
         .reqid = rq->reqid,
         .method = method,
@@ -269,28 +507,111 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .body_len = rq->body.len,
         .t0_ms = rq->t0_ms,
     };
-    rt_response rs;
-    rt_dispatch(&s->env, &req, &rs);
-    if (rs.wait) {
-        /* Hold the request: no thread waits, the connection sleeps until the
-         * scheduler answers it or the client hangs up. */
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        rq->waiter = (struct gw_waiter){.w = rs.wait, .conn = conn, .fd = ci ? ci->connect_fd : -1};
-        rq->held = 1;
-        /* Keep only the wait's own small arena while the request sleeps. */
-        rq->uri = dg_arena_strdup(rs.wait->rq.arena, rq->uri);
-        dg_buf_free(&rq->body);
-        dg_arena_destroy(rq->arena);
-        rq->arena = rs.wait->rq.arena;
-        MHD_suspend_connection(conn);
-        gw_waits_add(s->waits, &rq->waiter);
-        return MHD_YES;
+    /* The handler runs in a coroutine: where it waits on storage, it parks
+     * and the loop serves others; the connection sleeps meanwhile. */
+    atomic_fetch_add(&s->running, 1);
+    rq->co = dg_co_create(wk->loop, handler_body, rq, handler_done);
+    dg_co_set_deadline(rq->co, rq->t0_ms + s->cfg->request_timeout_ms);
+    rq->next = wk->running;
+    if (wk->running)
+        wk->running->prev = rq;
+    wk->running = rq;
+    dg_co_start(rq->co);
+    if (rq->finished) {
+        /* Answered without waiting (no storage, a cache, a refusal). */
+        if (rq->rs.wait) {
+            MHD_suspend_connection(conn);
+            rq->suspended = true;
+            hold(rq, conn);
+            return MHD_YES;
+        }
+        DG_INFO(rq->reqid, "%s %s -> %d", method, dg_redact(rq->arena, rq->uri), rq->rs.status);
+        return send_response(conn, &rq->rs);
     }
-    DG_INFO(rq->reqid, "%s %s -> %d", method, dg_redact(rq->arena, rq->uri), rs.status);
-    return send_response(conn, &rs);
+    MHD_suspend_connection(conn);
+    rq->suspended = true;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci) {
+        rq->hup = (struct dg_watch){.fd = ci->connect_fd, .cb = on_hangup, .data = rq};
+        dg_watch_set(wk->loop, &rq->hup, EPOLLRDHUP);
+    }
+    dg_timer_start(wk->loop, &rq->limit, rq->t0_ms + s->cfg->request_timeout_ms);
+    return MHD_YES;
 }
 
-gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env)
+/* ---- the workers ---- */
+
+static void mhd_run(struct gw_worker *wk)
+{
+    wk->run_mhd = false;
+    MHD_run(wk->d);
+}
+
+static void on_mhd_fd(struct dg_watch *w, uint32_t revents)
+{
+    (void) revents;
+    mhd_run(w->data);
+}
+
+static void on_mhd_timer(struct dg_timer *t)
+{
+    mhd_run(t->data);
+}
+
+/* Before the loop sleeps: run the daemon for connections resumed meanwhile,
+ * and wake for its next timeout. */
+static void mhd_prepare(void *arg)
+{
+    struct gw_worker *wk = arg;
+    if (!wk->d)
+        return;
+    if (wk->run_mhd)
+        mhd_run(wk);
+    MHD_UNSIGNED_LONG_LONG ms;
+    if (MHD_get_timeout(wk->d, &ms) == MHD_YES)
+        dg_timer_start(wk->loop, &wk->mhd_t, dg_mono_ms() + (int64_t) (ms > 60000 ? 60000 : ms));
+    else
+        dg_timer_stop(wk->loop, &wk->mhd_t);
+}
+
+static void *worker_main(void *arg)
+{
+    struct gw_worker *wk = arg;
+    dg_loop_run(wk->loop);
+    return NULL;
+}
+
+/* Posted to each worker at shutdown. */
+static void worker_quiesce(void *arg)
+{
+    struct gw_worker *wk = arg;
+    MHD_quiesce_daemon(wk->d); /* the listening socket is the server's: closed once, by it */
+    atomic_store(&wk->phase, 1);
+}
+
+static void worker_cut(void *arg)
+{
+    struct gw_worker *wk = arg;
+    for (struct request *rq = wk->running; rq; rq = rq->next) {
+        if (rq->why == DG_CANCEL_NONE || rq->why == DG_CANCEL_HANGUP)
+            rq->why = rq->why == DG_CANCEL_HANGUP ? DG_CANCEL_HANGUP : DG_CANCEL_SHUTDOWN;
+        atomic_fetch_add(&wk->s->shutdown_cut, 1);
+        dg_co_cancel(rq->co, DG_CANCEL_SHUTDOWN);
+    }
+}
+
+static void worker_stop(void *arg)
+{
+    struct gw_worker *wk = arg;
+    dg_watch_set(wk->loop, &wk->mhd, 0);
+    dg_timer_stop(wk->loop, &wk->mhd_t);
+    MHD_stop_daemon(wk->d);
+    wk->d = NULL;
+    atomic_store(&wk->phase, 2);
+    dg_loop_stop(wk->loop);
+}
+
+static int listen_socket(const struct gw_config *cfg, unsigned *port)
 {
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
@@ -298,11 +619,37 @@ gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env
     sa.sin_port = htons((uint16_t) cfg->port);
     if (inet_pton(AF_INET, cfg->listen, &sa.sin_addr) != 1) {
         DG_ERROR(NULL, "--listen %s is not an IPv4 address", cfg->listen);
-        return NULL;
+        return -1;
     }
+    /* Non-blocking: every worker's daemon accepts from it, and the one that
+     * loses the race must get EAGAIN, not sleep in accept(). */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (struct sockaddr *) &sa, sizeof sa) != 0 || listen(fd, 4096) != 0) {
+        DG_ERROR(NULL, "cannot listen on %s:%ld (address in use or not available)", cfg->listen, cfg->port);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    socklen_t len = sizeof sa;
+    getsockname(fd, (struct sockaddr *) &sa, &len);
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env)
+{
+    unsigned port = 0;
+    int lfd = listen_socket(cfg, &port);
+    if (lfd < 0)
+        return NULL;
     gw_server *s = dg_xcalloc(1, sizeof *s);
     s->cfg = cfg;
     s->env = *env;
+    s->listen_fd = lfd;
+    s->port = port;
+    snprintf(s->origin, sizeof s->origin, "http://%s:%u", cfg->listen, s->port);
     s->limits = (struct rt_wait_limits){
         .default_timeout_ms = cfg->wait_timeout_ms,
         .default_interval_ms = cfg->wait_interval_ms,
@@ -312,23 +659,36 @@ gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env
     };
     s->env.waits = &s->limits;
     s->waits = gw_waits_create(&s->env, (int) cfg->wait_readers);
-    unsigned flags =
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    s->d = MHD_start_daemon(
-        flags, (uint16_t) cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned) cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned) cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) cfg->connection_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 16 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
-    if (!s->d) {
-        DG_ERROR(NULL, "cannot listen on %s:%ld (address in use or not available)", cfg->listen, cfg->port);
-        gw_waits_destroy(s->waits);
-        free(s);
-        return NULL;
+    gw_ready_start(&s->ready, gw_waits_loop(s->waits), s->env.storage, s->env.default_hub);
+    long n = cfg->threads > 0 ? cfg->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    s->nworkers = n < 1 ? 1 : (int) n;
+    s->workers = dg_xcalloc((size_t) s->nworkers, sizeof *s->workers);
+    unsigned per = (unsigned) ((cfg->connection_limit + s->nworkers - 1) / s->nworkers);
+    for (int i = 0; i < s->nworkers; i++) {
+        struct gw_worker *wk = &s->workers[i];
+        wk->s = s;
+        wk->index = i;
+        wk->loop = dg_loop_create();
+        /* External epoll mode: the worker's loop drives the daemon, so a
+         * handler, its storage calls and its answer share one thread. */
+        unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+        wk->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, wk, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+                                 NULL, MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_CONNECTION_LIMIT, per,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) cfg->connection_timeout,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 16 * 1024,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, wk, MHD_OPTION_URI_LOG_CALLBACK,
+                                 on_uri, wk, MHD_OPTION_END);
+        const union MHD_DaemonInfo *info =
+            wk->d ? MHD_get_daemon_info(wk->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+        if (!info)
+            dg_fatal("cannot start the HTTP daemon");
+        wk->mhd = (struct dg_watch){.fd = info->epoll_fd, .cb = on_mhd_fd, .data = wk};
+        dg_watch_set(wk->loop, &wk->mhd, EPOLLIN);
+        dg_timer_init(&wk->mhd_t, on_mhd_timer, wk);
+        dg_loop_set_prepare(wk->loop, mhd_prepare, wk);
+        if (pthread_create(&wk->tid, NULL, worker_main, wk) != 0)
+            dg_fatal("cannot start an event-loop thread");
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : (unsigned) cfg->port;
-    snprintf(s->origin, sizeof s->origin, "http://%s:%u", cfg->listen, s->port);
     return s;
 }
 
@@ -337,18 +697,49 @@ unsigned gw_server_port(const gw_server *s)
     return s->port;
 }
 
+static void each_worker(gw_server *s, void (*fn)(void *))
+{
+    for (int i = 0; i < s->nworkers; i++)
+        dg_loop_post(s->workers[i].loop, fn, &s->workers[i]);
+}
+
+static void wait_phase(gw_server *s, int phase)
+{
+    for (int i = 0; i < s->nworkers; i++)
+        while (atomic_load(&s->workers[i].phase) < phase)
+            usleep(1000);
+}
+
 void gw_server_stop(gw_server *s)
 {
     if (!s)
         return;
-    /* Take no new connections, answer every waiter at once with its 202, give
-     * the answers in flight a moment to leave, then stop. */
-    MHD_quiesce_daemon(s->d);
+    /* Take no new connections (new requests on open ones are answered 503),
+     * answer every waiter at once with its 202, let the handlers still
+     * running finish within the grace, cut the rest (503), give the answers a
+     * moment to leave, then stop. */
+    each_worker(s, worker_quiesce);
+    wait_phase(s, 1);
+    close(s->listen_fd);
     gw_waits_drain(s->waits);
-    int64_t until = dg_mono_ms() + 3000;
-    while (atomic_load(&s->open_requests) > 0 && dg_mono_ms() < until)
-        usleep(10000);
-    MHD_stop_daemon(s->d);
+    int64_t until = dg_mono_ms() + s->cfg->shutdown_grace_ms;
+    while (atomic_load(&s->running) > 0 && dg_mono_ms() < until)
+        usleep(5000);
+    if (atomic_load(&s->running) > 0) {
+        DG_WARN(NULL, "shutdown: %ld request(s) still running after %ld ms: answered 503",
+                atomic_load(&s->running), s->cfg->shutdown_grace_ms);
+        each_worker(s, worker_cut);
+    }
+    until = dg_mono_ms() + 1000;
+    while ((atomic_load(&s->running) > 0 || atomic_load(&s->open_requests) > 0) && dg_mono_ms() < until)
+        usleep(2000);
+    each_worker(s, worker_stop);
+    for (int i = 0; i < s->nworkers; i++) {
+        pthread_join(s->workers[i].tid, NULL);
+        dg_loop_destroy(s->workers[i].loop);
+    }
+    gw_ready_stop(&s->ready);
     gw_waits_destroy(s->waits);
+    free(s->workers);
     free(s);
 }

@@ -1,11 +1,11 @@
 #include "gateway/wait.h"
 
 #include "base/log.h"
+#include "base/loop.h"
 #include "base/mem.h"
 #include "base/rand.h"
 #include "base/time.h"
 
-#include <microhttpd.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -24,6 +24,8 @@ struct gw_group {
     int64_t interval_ms; /* the smallest among the waiters */
     struct gw_timer poll;
     bool in_flight; /* a read is queued or running */
+    dg_co *reader;  /* the running read (scheduler thread only) */
+    struct gw_waits *owner;
     struct gw_group *jnext;
 };
 
@@ -48,7 +50,6 @@ struct reg {
 struct gw_waits {
     const struct rt_env *env;
     pthread_mutex_t mu;
-    pthread_cond_t jobs;
     struct gw_timer **heap;
     size_t nheap, capheap;
     struct gw_group *groups[GROUP_BUCKETS];
@@ -57,8 +58,10 @@ struct gw_waits {
     struct gw_group *jhead, *jtail;
     int ep, evfd;
     pthread_t sched;
-    pthread_t *workers;
-    int nworkers;
+    dg_loop *loop;        /* the scheduler's thread runs it; reads are coroutines on it */
+    struct dg_watch ep_w; /* ep, inside the loop's epoll */
+    int reads_in_flight;  /* scheduler thread only */
+    int max_reads;
     bool stop, draining;
     size_t answering; /* claimed but not yet resumed: shutdown waits for these */
     pthread_cond_t answered;
@@ -229,7 +232,7 @@ static void claim(gw_waits *s, struct gw_waiter *w)
 static void finish(gw_waits *s, struct gw_waiter *w, enum gw_waiter_state state)
 {
     w->state = state;
-    MHD_resume_connection(w->conn);
+    w->resume(w);
     pthread_mutex_lock(&s->mu);
     if (--s->answering == 0)
         pthread_cond_broadcast(&s->answered);
@@ -300,16 +303,175 @@ void gw_waits_add(gw_waits *s, struct gw_waiter *w)
     wake(s);
 }
 
+/* Hang-ups and due timers, taken from the scheduler's structures. */
+static void sched_pass(gw_waits *s)
+{
+    struct epoll_event evs[64];
+    int n = epoll_wait(s->ep, evs, 64, 0);
+    struct gw_waiter *gone = NULL, *late = NULL; /* claimed below, answered after the lock */
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < n; i++) {
+        if (evs[i].data.u64 == 0) {
+            uint64_t v;
+            ssize_t rc = read(s->evfd, &v, sizeof v);
+            (void) rc;
+            continue;
+        }
+        /* The client hung up: stop its wait at once. */
+        struct gw_waiter *w = NULL;
+        for (struct reg *r = s->regs[evs[i].data.u64 % WAITER_BUCKETS]; r && !w; r = r->next)
+            if (r->seq == evs[i].data.u64)
+                w = r->w;
+        if (!w)
+            continue;
+        claim(s, w);
+        s->st.disconnects++;
+        w->next = gone;
+        gone = w;
+    }
+    int64_t now = dg_mono_ms();
+    while (s->nheap && s->heap[0]->at <= now) {
+        struct gw_timer *t = s->heap[0];
+        if (t->kind == T_POLL) {
+            struct gw_group *g = t->owner;
+            if (!g->in_flight) {
+                g->in_flight = true;
+                g->jnext = NULL;
+                if (s->jtail)
+                    s->jtail->jnext = g;
+                else
+                    s->jhead = g;
+                s->jtail = g;
+            }
+            /* A fixed rate on the grid, whatever the wake-up's lateness. */
+            int64_t next = grid_up(t->at + g->interval_ms);
+            heap_move(s, t, next > now ? next : grid_up(now + g->interval_ms));
+        } else {
+            struct gw_waiter *w = t->owner;
+            claim(s, w);
+            s->st.timeouts++;
+            w->next = late;
+            late = w;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    while (gone) {
+        struct gw_waiter *w = gone;
+        gone = w->next;
+        w->next = NULL;
+        finish(s, w, GW_CANCELLED);
+    }
+    while (late) {
+        struct gw_waiter *w = late;
+        late = w->next;
+        w->next = NULL;
+        rt_wait_timeout(w->w, &w->answer);
+        finish(s, w, GW_ANSWERED);
+    }
+}
+
+/* One read of one group, in a coroutine on the scheduler's loop: it parks
+ * while storage answers, and the scheduler goes on. */
+static void read_group(void *arg)
+{
+    struct gw_group *g = arg;
+    gw_waits *s = g->owner;
+    dg_arena *a = dg_arena_create();
+    /* The group cannot go away while in_flight is set. */
+    const char *status = NULL;
+    struct hub_instance in;
+    dg_err rc = rt_wait_read_status(&g->probe, a, &status);
+    bool finished = !rc && status && hub_status_terminal(status);
+    /* The full row, read again: if the instance was re-created in between,
+     * it is not finished after all. Storage trouble: the next interval reads again. */
+    if (finished &&
+        (rt_wait_read_final(&g->probe, a, &in) != DG_OK || !hub_status_terminal(in.runtime_status)))
+        finished = false;
+    if (rc)
+        DG_DEBUG(NULL, "wait: reading %s: %s (will retry)", g->probe.id, dg_err_str(rc));
+
+    struct gw_waiter *list = NULL;
+    pthread_mutex_lock(&s->mu);
+    g->reader = NULL;
+    if (finished) {
+        /* in_flight is still set, so claiming the last waiter keeps g. */
+        while (g->head) {
+            struct gw_waiter *w = g->head;
+            claim(s, w);
+            w->next = list;
+            list = w;
+            s->st.completed++;
+        }
+        g->in_flight = false;
+        group_free(s, g);
+    } else {
+        g->in_flight = false;
+        if (g->n == 0)
+            group_free(s, g);
+    }
+    bool draining = s->draining;
+    pthread_mutex_unlock(&s->mu);
+    /* One body for every waiter on a Completed instance. */
+    struct rt_shared *body = list ? rt_wait_completed_body(&in) : NULL;
+    while (list) {
+        struct gw_waiter *w = list;
+        list = w->next;
+        w->next = NULL;
+        /* Shutting down: answer at once rather than build status answers. */
+        if (draining && !body)
+            rt_wait_timeout(w->w, &w->answer);
+        else
+            rt_wait_answer(w->w, &in, body, &w->answer);
+        finish(s, w, GW_ANSWERED);
+    }
+    rt_shared_unref(body);
+    dg_arena_destroy(a);
+    s->reads_in_flight--; /* this runs on the scheduler's thread */
+}
+
+/* Starts the queued reads, as many at once as allowed. */
+static void start_reads(gw_waits *s)
+{
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        struct gw_group *g = s->reads_in_flight < s->max_reads ? s->jhead : NULL;
+        if (g) {
+            s->jhead = g->jnext;
+            if (!s->jhead)
+                s->jtail = NULL;
+            s->st.reads++;
+            s->reads_in_flight++;
+            g->reader = dg_co_create(s->loop, read_group, g, NULL);
+            g->owner = s;
+        }
+        dg_co *co = g ? g->reader : NULL;
+        pthread_mutex_unlock(&s->mu);
+        if (!co)
+            return;
+        dg_co_start(co);
+    }
+}
+
+static void on_ep(struct dg_watch *w, uint32_t revents)
+{
+    (void) w;
+    (void) revents; /* sched_pass reads ep after the loop's round */
+}
+
 static void *scheduler(void *arg)
 {
     gw_waits *s = arg;
-    struct epoll_event evs[64];
+    dg_loop_enter(s->loop);
     for (;;) {
         pthread_mutex_lock(&s->mu);
         if (s->stop) {
-            pthread_mutex_unlock(&s->mu);
-            break;
+            /* Reads still running are cut: nobody waits for them any more. */
+            for (size_t b = 0; b < GROUP_BUCKETS; b++)
+                for (struct gw_group *g = s->groups[b]; g; g = g->hnext)
+                    if (g->reader)
+                        dg_co_cancel(g->reader, DG_CANCEL_SHUTDOWN);
         }
+        bool done = s->stop && s->reads_in_flight == 0;
         int timeout = -1;
         if (s->nheap) {
             /* Wake on the grid: reads due together (they all fall on it) run in
@@ -318,142 +480,15 @@ static void *scheduler(void *arg)
             int64_t d = grid_up(s->heap[0]->at) - dg_mono_ms();
             timeout = d < 0 ? 0 : d > 60000 ? 60000 : (int) d;
         }
+        if (s->stop)
+            timeout = 10;
         pthread_mutex_unlock(&s->mu);
-        int n = epoll_wait(s->ep, evs, 64, timeout);
-        struct gw_waiter *gone = NULL, *late = NULL; /* claimed below, answered after the lock */
-        pthread_mutex_lock(&s->mu);
-        for (int i = 0; i < n; i++) {
-            if (evs[i].data.u64 == 0) {
-                uint64_t v;
-                ssize_t rc = read(s->evfd, &v, sizeof v);
-                (void) rc;
-                continue;
-            }
-            /* The client hung up: stop its wait at once. */
-            struct gw_waiter *w = NULL;
-            for (struct reg *r = s->regs[evs[i].data.u64 % WAITER_BUCKETS]; r && !w; r = r->next)
-                if (r->seq == evs[i].data.u64)
-                    w = r->w;
-            if (!w)
-                continue;
-            claim(s, w);
-            s->st.disconnects++;
-            w->next = gone;
-            gone = w;
-        }
-        int64_t now = dg_mono_ms();
-        while (s->nheap && s->heap[0]->at <= now) {
-            struct gw_timer *t = s->heap[0];
-            if (t->kind == T_POLL) {
-                struct gw_group *g = t->owner;
-                if (!g->in_flight) {
-                    g->in_flight = true;
-                    g->jnext = NULL;
-                    if (s->jtail)
-                        s->jtail->jnext = g;
-                    else
-                        s->jhead = g;
-                    s->jtail = g;
-                    pthread_cond_signal(&s->jobs);
-                }
-                /* A fixed rate on the grid, whatever the wake-up's lateness. */
-                int64_t next = grid_up(t->at + g->interval_ms);
-                heap_move(s, t, next > now ? next : grid_up(now + g->interval_ms));
-            } else {
-                struct gw_waiter *w = t->owner;
-                claim(s, w);
-                s->st.timeouts++;
-                w->next = late;
-                late = w;
-            }
-        }
-        pthread_mutex_unlock(&s->mu);
-        while (gone) {
-            struct gw_waiter *w = gone;
-            gone = w->next;
-            w->next = NULL;
-            finish(s, w, GW_CANCELLED);
-        }
-        while (late) {
-            struct gw_waiter *w = late;
-            late = w->next;
-            w->next = NULL;
-            rt_wait_timeout(w->w, &w->answer);
-            finish(s, w, GW_ANSWERED);
-        }
-    }
-    return NULL;
-}
-
-static void *worker(void *arg)
-{
-    gw_waits *s = arg;
-    dg_arena *a = dg_arena_create();
-    for (;;) {
-        pthread_mutex_lock(&s->mu);
-        while (!s->jhead && !s->stop)
-            pthread_cond_wait(&s->jobs, &s->mu);
-        if (s->stop) {
-            pthread_mutex_unlock(&s->mu);
+        if (done)
             break;
-        }
-        struct gw_group *g = s->jhead;
-        s->jhead = g->jnext;
-        if (!s->jhead)
-            s->jtail = NULL;
-        s->st.reads++;
-        pthread_mutex_unlock(&s->mu);
-
-        /* The group cannot go away while in_flight is set. */
-        const char *status = NULL;
-        struct hub_instance in;
-        dg_err rc = rt_wait_read_status(&g->probe, a, &status);
-        bool finished = !rc && status && hub_status_terminal(status);
-        /* The full row, read again: if the instance was re-created in between,
-         * it is not finished after all. Storage trouble: the next interval reads again. */
-        if (finished &&
-            (rt_wait_read_final(&g->probe, a, &in) != DG_OK || !hub_status_terminal(in.runtime_status)))
-            finished = false;
-        if (rc)
-            DG_DEBUG(NULL, "wait: reading %s: %s (will retry)", g->probe.id, dg_err_str(rc));
-
-        struct gw_waiter *list = NULL;
-        pthread_mutex_lock(&s->mu);
-        if (finished) {
-            /* in_flight is still set, so claiming the last waiter keeps g. */
-            while (g->head) {
-                struct gw_waiter *w = g->head;
-                claim(s, w);
-                w->next = list;
-                list = w;
-                s->st.completed++;
-            }
-            g->in_flight = false;
-            group_free(s, g);
-        } else {
-            g->in_flight = false;
-            if (g->n == 0)
-                group_free(s, g);
-        }
-        bool draining = s->draining;
-        pthread_mutex_unlock(&s->mu);
-        /* One body for every waiter on a Completed instance. */
-        struct rt_shared *body = list ? rt_wait_completed_body(&in) : NULL;
-        while (list) {
-            struct gw_waiter *w = list;
-            list = w->next;
-            w->next = NULL;
-            /* Shutting down: answer at once rather than build status answers. */
-            if (draining && !body)
-                rt_wait_timeout(w->w, &w->answer);
-            else
-                rt_wait_answer(w->w, &in, body, &w->answer);
-            finish(s, w, GW_ANSWERED);
-        }
-        rt_shared_unref(body);
-        dg_arena_reset(a);
+        dg_loop_run_once(s->loop, timeout);
+        sched_pass(s);
+        start_reads(s);
     }
-    dg_arena_destroy(a);
     return NULL;
 }
 
@@ -462,7 +497,6 @@ gw_waits *gw_waits_create(const struct rt_env *env, int threads)
     gw_waits *s = dg_xcalloc(1, sizeof *s);
     s->env = env;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->jobs, NULL);
     pthread_cond_init(&s->answered, NULL);
     s->ep = epoll_create1(EPOLL_CLOEXEC);
     s->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -470,11 +504,12 @@ gw_waits *gw_waits_create(const struct rt_env *env, int threads)
         dg_fatal("wait: cannot make an epoll or eventfd descriptor");
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0};
     epoll_ctl(s->ep, EPOLL_CTL_ADD, s->evfd, &ev);
-    s->nworkers = threads < 1 ? 1 : threads;
-    s->workers = dg_xcalloc((size_t) s->nworkers, sizeof *s->workers);
-    pthread_create(&s->sched, NULL, scheduler, s);
-    for (int i = 0; i < s->nworkers; i++)
-        pthread_create(&s->workers[i], NULL, worker, s);
+    s->max_reads = threads < 1 ? 1 : threads;
+    s->loop = dg_loop_create();
+    s->ep_w = (struct dg_watch){.fd = s->ep, .cb = on_ep, .data = s};
+    dg_watch_set(s->loop, &s->ep_w, EPOLLIN);
+    if (pthread_create(&s->sched, NULL, scheduler, s) != 0)
+        dg_fatal("wait: cannot start the scheduler thread");
     return s;
 }
 
@@ -515,23 +550,25 @@ void gw_waits_destroy(gw_waits *s)
     gw_waits_drain(s);
     pthread_mutex_lock(&s->mu);
     s->stop = true;
-    pthread_cond_broadcast(&s->jobs);
     pthread_mutex_unlock(&s->mu);
     wake(s);
     pthread_join(s->sched, NULL);
-    for (int i = 0; i < s->nworkers; i++)
-        pthread_join(s->workers[i], NULL);
+    dg_watch_set(s->loop, &s->ep_w, 0);
+    dg_loop_destroy(s->loop);
     for (size_t b = 0; b < GROUP_BUCKETS; b++)
         while (s->groups[b])
             group_free(s, s->groups[b]);
     close(s->ep);
     close(s->evfd);
     free(s->heap);
-    free(s->workers);
     pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->jobs);
     pthread_cond_destroy(&s->answered);
     free(s);
+}
+
+dg_loop *gw_waits_loop(gw_waits *s)
+{
+    return s->loop;
 }
 
 void gw_waits_stats(gw_waits *s, struct gw_wait_stats *out)

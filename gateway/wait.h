@@ -1,9 +1,10 @@
 /* The long-poll scheduler: held requests (suspended libmicrohttpd
  * connections) wait here for their instance to finish.
  *
- * No thread per waiter: one scheduler thread sleeps in epoll_wait until the
- * next timer in a heap (a waiter's deadline or an instance's next read) or a
- * client hang-up on a held socket; a few worker threads do the storage reads.
+ * No thread per waiter: one scheduler thread runs an event loop that sleeps
+ * until the next timer in a heap (a waiter's deadline or an instance's next
+ * read) or a client hang-up on a held socket; the storage reads are
+ * coroutines on that loop (base/loop.h), many in flight at once.
  * Waiters on one instance form a group that is read once per interval (the
  * smallest interval among them), never twice at once; when it is finished
  * every waiter of the group is answered from that one read. */
@@ -32,6 +33,8 @@ struct gw_waiter {
     struct rt_wait *w;
     struct MHD_Connection *conn;
     int fd;
+    /* Wakes the connection on the loop that owns it (called from the scheduler's thread). */
+    void (*resume)(struct gw_waiter *w);
     enum gw_waiter_state state;
     rt_response answer; /* valid once GW_ANSWERED */
     /* owned by the scheduler */
@@ -50,10 +53,12 @@ struct gw_wait_stats {
     uint64_t groups; /* instances being waited on now */
 };
 
-/* threads: storage-read workers (bounds the concurrent reads). */
-gw_waits *gw_waits_create(const struct rt_env *env, int threads);
-/* Takes a request whose connection was just suspended. The connection is
- * resumed once waiter->state leaves GW_WAITING. */
+/* max_reads: status reads in flight at once. */
+gw_waits *gw_waits_create(const struct rt_env *env, int max_reads);
+/* The scheduler's loop (other background work of the gateway runs there too). */
+struct dg_loop *gw_waits_loop(gw_waits *s);
+/* Takes a request whose connection was just suspended. waiter->resume is
+ * called once waiter->state has left GW_WAITING. */
 void gw_waits_add(gw_waits *s, struct gw_waiter *waiter);
 /* Answers every waiter at once with its timeout answer (shutdown). */
 void gw_waits_drain(gw_waits *s);

@@ -1,5 +1,6 @@
 /* Instance routes: status (http-api.md §4.3), with history (§6) on request. */
 #include "routes/handlers.h"
+#include "routes/status_read.h"
 #include "taskhub/history.h"
 #include "taskhub/instance.h"
 
@@ -56,8 +57,8 @@ void rt_get_status(const rt_ctx *c, rt_response *rs)
     rt_az_ctx(c, &x);
     struct hub_instance in;
     bool show_input = rt_query_bool(c, "showInput", true);
-    dg_err rc = hub_instance_get(c->storage, &x, c->hub, c->seg[1],
-                                 HUB_GET_OUTPUT | (show_input ? HUB_GET_INPUT : 0), &in);
+    dg_err rc = rt_status_read(c->storage, &x, c->hub, c->seg[1],
+                               HUB_GET_OUTPUT | (show_input ? HUB_GET_INPUT : 0), &in);
     cJSON *events = NULL;
     if (!rc)
         rc = history_events(c, &x, &in, show_input, &events);

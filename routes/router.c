@@ -4,6 +4,7 @@
 #include "base/str.h"
 #include "base/url.h"
 #include "routes/handlers.h"
+#include "routes/status_read.h"
 #include "taskhub/instance.h"
 
 #include <ctype.h>
@@ -252,6 +253,12 @@ void rt_storage_error(const rt_ctx *c, rt_response *rs, dg_err rc)
         rt_set_message(rs, a, 504, "The task hub's storage did not answer in time.");
         rt_set_header(rs, a, "Retry-After", "5");
         return;
+    case DG_ECANCELED:
+        /* The gateway replaces this answer with the cancellation's own (504 past
+         * the request's deadline, 503 at shutdown); a gone client reads none. */
+        rt_set_message(rs, a, 503, "The request was cancelled before it completed; retry it.");
+        rt_set_header(rs, a, "Retry-After", "1");
+        return;
     case DG_EBADRESP:
     case DG_EAUTH:
         /* An auth failure is the gateway's configuration, not the caller's fault. */
@@ -261,6 +268,19 @@ void rt_storage_error(const rt_ctx *c, rt_response *rs, dg_err rc)
         return;
     default:
         rt_set_message(rs, a, 500, "Something went wrong while processing your request");
+    }
+}
+
+/* After a write route: no status answer reuses a read made before it. */
+static void invalidate_written(const rt_ctx *c)
+{
+    if (strcmp(c->seg[0], "instances") == 0) {
+        if (c->nseg >= 2)
+            rt_status_invalidate(c->storage, c->hub, c->seg[1]);
+        else
+            rt_status_invalidate_all(); /* purge by filter */
+    } else if (strcmp(c->seg[0], "orchestrators") == 0 && c->nseg == 3) {
+        rt_status_invalidate(c->storage, c->hub, c->seg[2]);
     }
 }
 
@@ -317,4 +337,6 @@ void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs
     c.url = dg_arena_printf(a, "%s%s%s%s", c.origin, rq->path, rq->raw_query && *rq->raw_query ? "?" : "",
                             rq->raw_query ? rq->raw_query : "");
     r->handler(&c, rs);
+    if (r->scope == AUTH_WRITE)
+        invalidate_written(&c);
 }
