@@ -828,8 +828,8 @@ static void *run(void *arg)
             wake = t->flight.head->t_send + (int64_t) opt.timeout_ms * 1000000;
         if (t->backoff.head && t->backoff.head->t_wake < wake)
             wake = t->backoff.head->t_wake;
-        if (opt.probe_path && t->idx == 0 && t->probe_next < wake)
-            wake = t->probe_next;
+        if (opt.probe_path && t->idx == 0 && t->probe.st == L_IDLE && t->probe_next < wake)
+            wake = t->probe_next; /* a probe in flight or connecting waits for its answer, not the clock */
         if (t_end < wake)
             wake = t_end;
         int64_t d = wake - now_ns();

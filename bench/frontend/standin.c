@@ -81,8 +81,21 @@ static const char *const counter_names[C_COUNT] = {
     "requests", "table_get",  "table_query", "table_write", "table_create", "queue_put",  "queue_other",
     "blob_get", "blob_other", "other",       "not_found",   "bad",          "conns_total"};
 static _Atomic uint64_t counters[C_COUNT];
-static _Atomic long conns_open, conns_max, pending; /* pending: requests read, not answered yet */
+static _Atomic long conns_open, conns_max, pending,
+    pending_max; /* pending: requests read, not answered yet */
 static volatile sig_atomic_t stats_signal;
+
+static void gauge_max(_Atomic long *max, long v)
+{
+    long m = atomic_load(max);
+    while (v > m && !atomic_compare_exchange_weak(max, &m, v))
+        ;
+}
+
+static void pending_add(void)
+{
+    gauge_max(&pending_max, atomic_fetch_add(&pending, 1) + 1);
+}
 
 static void count(enum counter k)
 {
@@ -394,8 +407,9 @@ static void stats_json(struct buf *b)
     buf_adds(b, "{");
     for (int i = 0; i < C_COUNT; i++)
         buf_printf(b, "\"%s\":%llu,", counter_names[i], (unsigned long long) atomic_load(&counters[i]));
-    buf_printf(b, "\"conns_open\":%ld,\"conns_max\":%ld,\"pending\":%ld}\n", atomic_load(&conns_open),
-               atomic_load(&conns_max), atomic_load(&pending));
+    buf_printf(b, "\"conns_open\":%ld,\"conns_max\":%ld,\"pending\":%ld,\"pending_max\":%ld}\n",
+               atomic_load(&conns_open), atomic_load(&conns_max), atomic_load(&pending),
+               atomic_load(&pending_max));
 }
 
 static void queue_message(struct thr *t, struct conn *c)
@@ -737,7 +751,7 @@ static void finish_request(struct thr *t, struct conn *c)
     count(C_REQUESTS);
     if (opt.hang && !c->control) {
         c->hung++;
-        atomic_fetch_add(&pending, 1);
+        pending_add();
         c->st = CS_HEAD;
         return;
     }
@@ -751,7 +765,7 @@ static void finish_request(struct thr *t, struct conn *c)
         else
             t->head = c;
         t->tail = c;
-        atomic_fetch_add(&pending, 1);
+        pending_add();
         return;
     }
     c->st = CS_HEAD;
@@ -1102,10 +1116,7 @@ static void accept_all(struct thr *t)
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev);
         count(C_CONNS_TOTAL);
-        long open = atomic_fetch_add(&conns_open, 1) + 1;
-        long max = atomic_load(&conns_max);
-        while (open > max && !atomic_compare_exchange_weak(&conns_max, &max, open))
-            ;
+        gauge_max(&conns_max, atomic_fetch_add(&conns_open, 1) + 1);
     }
 }
 
