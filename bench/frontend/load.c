@@ -186,7 +186,7 @@ struct lconn {
     int64_t t_send; /* request written (or connect started), ns */
     int64_t t_wake; /* backoff end */
     char *h;        /* a response head split across reads */
-    size_t hl;
+    size_t hl, hcap;
     enum list list;
     struct lconn *prev, *next;
 };
@@ -444,7 +444,14 @@ static void completed(struct lthr *t, struct lconn *c)
         return;
     }
     t->k.answered++;
-    if (in_window(now) || opt.once) {
+    bool counted = in_window(now) || opt.once;
+    if (counted && opt.requests) {
+        uint64_t nth = atomic_fetch_add(&measured_total, 1) + 1;
+        if (nth >= opt.requests)
+            atomic_store(&stop, 1);
+        counted = nth <= opt.requests; /* answers past N, from other connections, are not measured */
+    }
+    if (counted) {
         t->k.measured++;
         hist_add(&t->h, us);
         int cls = c->status / 100;
@@ -453,8 +460,6 @@ static void completed(struct lthr *t, struct lconn *c)
             t->k.s503++;
         if (c->status == 504)
             t->k.s504++;
-        if (opt.requests && atomic_fetch_add(&measured_total, 1) + 1 >= opt.requests)
-            atomic_store(&stop, 1);
     }
     if (opt.once) {
         conn_finish(t, c);
@@ -624,6 +629,20 @@ static int chunk_step(struct lconn *c, const char *d, size_t n, size_t *used)
     return 0;
 }
 
+/* Room for n bytes of a split response head, grown as needed (most heads arrive whole). */
+static void head_reserve(struct lconn *c, size_t n)
+{
+    if (n <= c->hcap)
+        return;
+    size_t cap = c->hcap ? c->hcap : 1024;
+    while (cap < n)
+        cap *= 2;
+    c->h = realloc(c->h, cap);
+    if (!c->h)
+        abort();
+    c->hcap = cap;
+}
+
 /* Response bytes: -1 bad (or bytes nobody asked for), 0 more, 1 the answer is complete. */
 static int feed(struct lconn *c, const char *d, size_t n)
 {
@@ -641,7 +660,7 @@ static int feed(struct lconn *c, const char *d, size_t n)
                 if (!e) {
                     if (n - off > HEAD_CAP)
                         return -1;
-                    c->h = realloc(c->h, HEAD_CAP + 4);
+                    head_reserve(c, n - off);
                     memcpy(c->h, d + off, n - off);
                     c->hl = n - off;
                     return 0;
@@ -651,6 +670,7 @@ static int feed(struct lconn *c, const char *d, size_t n)
                 used = hn;
             } else {
                 size_t old = c->hl, take = n - off < HEAD_CAP + 4 - old ? n - off : HEAD_CAP + 4 - old;
+                head_reserve(c, old + take);
                 memcpy(c->h + old, d + off, take);
                 c->hl += take;
                 size_t from = old > 3 ? old - 3 : 0;
