@@ -1,5 +1,7 @@
 #include "base/url.h"
 
+#include "base/mem.h"
+
 #include <string.h>
 
 static int unreserved(unsigned char c)
@@ -29,8 +31,9 @@ dg_err dg_url_encode(dg_buf *out, const char *s, size_t n, const char *keep)
 char *dg_url_encode_a(dg_arena *a, const char *s, size_t n, const char *keep)
 {
     dg_buf b;
-    dg_buf_init(&b, (size_t) -1 / 4);
-    dg_url_encode(&b, s, n, keep);
+    dg_buf_init(&b, (size_t) -1 / 4); /* no cap: the input is in memory already */
+    if (dg_url_encode(&b, s, n, keep))
+        dg_fatal("URL encoding past its cap");
     char *r = dg_arena_strndup(a, dg_buf_str(&b), b.len);
     dg_buf_free(&b);
     return r;

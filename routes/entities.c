@@ -1,6 +1,7 @@
 /* Entity routes (http-api.md §4.12): read one entity's state, list entities,
  * signal an operation, and delete (the signal "delete"). Storage side in
  * taskhub/entity.c (storage-schema.md §12). */
+#include "base/mem.h"
 #include "base/utf8.h"
 #include "routes/handlers.h"
 #include "taskhub/entity.h"
@@ -164,30 +165,30 @@ void rt_list_entities(const rt_ctx *c, rt_response *rs)
 static void json_string(dg_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    dg_buf_addc(b, '"');
+    (void) dg_buf_addc(b, '"');
     for (size_t i = 0; i < n;) {
         size_t at = i;
         int32_t cp = dg_utf8_next((const unsigned char *) s, n, &i);
         if (cp < 0) {
-            dg_buf_adds(b, "\xEF\xBF\xBD");
+            (void) dg_buf_adds(b, "\xEF\xBF\xBD");
             i = at + 1;
         } else if (cp == '"' || cp == '\\') {
-            dg_buf_addc(b, '\\');
-            dg_buf_addc(b, (char) cp);
+            (void) dg_buf_addc(b, '\\');
+            (void) dg_buf_addc(b, (char) cp);
         } else if (cp == '\n') {
-            dg_buf_adds(b, "\\n");
+            (void) dg_buf_adds(b, "\\n");
         } else if (cp == '\r') {
-            dg_buf_adds(b, "\\r");
+            (void) dg_buf_adds(b, "\\r");
         } else if (cp == '\t') {
-            dg_buf_adds(b, "\\t");
+            (void) dg_buf_adds(b, "\\t");
         } else if (cp < 0x20) {
             char e[6] = {'\\', 'u', '0', '0', hex[cp >> 4], hex[cp & 15]};
-            dg_buf_add(b, e, sizeof e);
+            (void) dg_buf_add(b, e, sizeof e);
         } else {
-            dg_buf_add(b, s + at, i - at);
+            (void) dg_buf_add(b, s + at, i - at);
         }
     }
-    dg_buf_addc(b, '"');
+    (void) dg_buf_addc(b, '"');
 }
 
 /* Line and position (1-based) of byte off in s, as Newtonsoft reports them. */
@@ -219,6 +220,8 @@ static bool signal_input(const rt_ctx *c, rt_response *rs, const char **input)
         dg_buf b;
         dg_buf_init(&b, 2 * rq->body_len * 3 + 16); /* every byte may grow to \u00XX */
         json_string(&b, rq->body, rq->body_len);
+        if (dg_buf_err(&b)) /* the buffer poisons itself: one check covers every append */
+            dg_fatal("escaped signal input past its cap");
         *input = dg_arena_strdup(a, dg_buf_str(&b));
         dg_buf_free(&b);
         return true;
