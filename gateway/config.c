@@ -1,5 +1,7 @@
 #include "gateway/config.h"
 
+#include "base/json.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -87,7 +89,7 @@ static const char *hub_from_host_json(void)
     char buf[65536];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
-    cJSON *j = cJSON_ParseWithLength(buf, n);
+    cJSON *j = dg_json_parse(buf, n);
     cJSON *ext = cJSON_GetObjectItemCaseSensitive(j, "extensions");
     cJSON *dt = cJSON_GetObjectItemCaseSensitive(ext, "durableTask");
     cJSON *name = cJSON_GetObjectItemCaseSensitive(dt, "hubName");
@@ -116,7 +118,7 @@ static cJSON *load_file(const char *path, FILE *err)
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     int big = !feof(f);
     fclose(f);
-    cJSON *j = big ? NULL : cJSON_ParseWithLength(buf, n);
+    cJSON *j = big ? NULL : dg_json_parse(buf, n);
     if (!cJSON_IsObject(j)) {
         fprintf(err, "durable-gateway: --config %s: not a JSON object of options (or over 64 KiB)\n", path);
         cJSON_Delete(j);

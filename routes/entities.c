@@ -1,6 +1,7 @@
 /* Entity routes (http-api.md §4.12): read one entity's state, list entities,
  * signal an operation, and delete (the signal "delete"). Storage side in
  * taskhub/entity.c (storage-schema.md §12). */
+#include "base/json.h"
 #include "base/mem.h"
 #include "base/utf8.h"
 #include "routes/handlers.h"
@@ -105,7 +106,7 @@ void rt_get_entity(const rt_ctx *c, rt_response *rs)
         rt_storage_error(c, rs, rc); /* 404, empty, when there is no row or no state */
         return;
     }
-    cJSON *j = cJSON_Parse(state);
+    cJSON *j = dg_json_parse(state, strlen(state));
     if (j) {
         /* The state text is the body, as stored. */
         cJSON_Delete(j);

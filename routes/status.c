@@ -1,4 +1,5 @@
 /* The instance status object (http-api.md §5.1), shared by status, list and wait. */
+#include "base/json.h"
 #include "base/time.h"
 #include "routes/handlers.h"
 
@@ -13,7 +14,7 @@ cJSON *rt_stored_value(const char *s)
         i++;
     if (!s[i])
         return cJSON_CreateString("");
-    cJSON *v = cJSON_Parse(s);
+    cJSON *v = dg_json_parse(s, strlen(s)); /* the whole text, or it is a string */
     return v ? v : cJSON_CreateString(s);
 }
 

@@ -1,5 +1,6 @@
 #include "storage/table.h"
 
+#include "base/json.h"
 #include "base/rand.h"
 #include "base/url.h"
 #include "storage/internal.h"
@@ -104,7 +105,7 @@ dg_err az_table_delete(az_client *c, az_ctx *x, const char *table)
 
 static dg_err parse_entity_body(az_ctx *x, const struct az_response *resp, az_entity *out)
 {
-    cJSON *j = cJSON_ParseWithLength(dg_buf_str(&resp->body), resp->body.len);
+    cJSON *j = dg_json_parse(dg_buf_str(&resp->body), resp->body.len);
     if (!j)
         return DG_EBADRESP;
     dg_arena_defer(x->arena, (void (*)(void *)) cJSON_Delete, j);
@@ -240,7 +241,7 @@ dg_err az_table_query(az_client *c, az_ctx *x, const char *table, const struct a
     dg_err rc = az_call(c, x, &r, &resp);
     if (rc)
         goto out;
-    cJSON *j = cJSON_ParseWithLength(dg_buf_str(&resp.body), resp.body.len);
+    cJSON *j = dg_json_parse(dg_buf_str(&resp.body), resp.body.len);
     if (!j) {
         rc = DG_EBADRESP;
         goto out;
@@ -329,7 +330,7 @@ static dg_err parse_batch_answer(az_ctx *x, const struct az_response *resp, size
             dg_buf_init(&inner.body, blen + 1);
             cJSON *j = dg_buf_add(&inner.body, body, blen)
                            ? NULL
-                           : cJSON_ParseWithLength(dg_buf_str(&inner.body), inner.body.len);
+                           : dg_json_parse(dg_buf_str(&inner.body), inner.body.len);
             cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "odata.error");
             cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
             cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");

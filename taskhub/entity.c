@@ -1,5 +1,6 @@
 #include "taskhub/entity.h"
 
+#include "base/json.h"
 #include "base/log.h"
 #include "base/rand.h"
 #include "base/utf8.h"
@@ -102,7 +103,7 @@ dg_err hub_entity_state_of(dg_arena *a, const char *scheduler_state, const char 
         p++;
     if (!p || !*p)
         return DG_OK;
-    cJSON *j = cJSON_Parse(p);
+    cJSON *j = dg_json_parse(p, strlen(p));
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
         return DG_EBADRESP;

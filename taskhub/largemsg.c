@@ -1,5 +1,6 @@
 #include "taskhub/largemsg.h"
 
+#include "base/json.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/url.h"
@@ -206,7 +207,7 @@ dg_err hub_large_resolve(az_client *c, az_ctx *x, const char *hub, const char *v
         return DG_OK;
     }
     /* A start message kept whole: the input is the event's Input. */
-    cJSON *env = cJSON_ParseWithLength(text, n);
+    cJSON *env = dg_json_parse(text, n);
     const cJSON *in = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(env, "TaskMessage"), "Event"),
         "Input");

@@ -228,6 +228,31 @@ Test(entities, read_core_format)
     cr_assert_str_eq(body_text(&rs), "1");
 }
 
+Test(entities, state_that_only_starts_with_json_is_a_string)
+{
+    seed_entity("@counter@answer", "{\"state\":\"42 is the answer\",\"sorter\":{}}", EXISTS,
+                "2024-05-06T00:00:00Z");
+    seed_entity("@counter@story", "{\"state\":\"true story\",\"sorter\":{}}", EXISTS, "2024-05-06T00:00:01Z");
+    rt_response rs = get("entities/counter/answer", NULL);
+    cr_assert_eq(rs.status, 200);
+    cr_assert_str_eq(body_text(&rs), "\"42 is the answer\"",
+                     "the text as a JSON string, not the body as stored");
+    rs = get("entities/counter/story", NULL);
+    cr_assert_str_eq(body_text(&rs), "\"true story\"");
+    rs = get("entities/counter", "fetchState=true");
+    cr_assert_eq(rs.status, 200);
+    bool seen = false;
+    cJSON *arr = body_json(&rs);
+    for (cJSON *it = arr ? arr->child : NULL; it; it = it->next) {
+        cJSON *id = cJSON_GetObjectItem(it, "entityId");
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(id, "key")), "answer") == 0) {
+            cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(it, "state")), "42 is the answer");
+            seen = true;
+        }
+    }
+    cr_assert(seen);
+}
+
 Test(entities, read_legacy_format)
 {
     rt_response rs = get("entities/legacy/seven", NULL);
