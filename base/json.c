@@ -1,5 +1,7 @@
 #include "base/json.h"
 
+#include "base/mem.h"
+
 #include <string.h>
 
 static int json_space(char ch)
@@ -30,4 +32,12 @@ cJSON *dg_json_parse(const char *s, size_t n)
         return NULL;
     }
     return j;
+}
+
+char *dg_json_print(const cJSON *j)
+{
+    char *txt = j ? cJSON_PrintUnformatted(j) : NULL;
+    if (!txt)
+        dg_fatal("cJSON_PrintUnformatted failed");
+    return txt;
 }

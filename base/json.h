@@ -14,4 +14,9 @@
  * stops after the first value and ignores the rest. Free with cJSON_Delete. */
 cJSON *dg_json_parse(const char *s, size_t n);
 
+/* cJSON_PrintUnformatted that never returns NULL: once dg_mem_init ran, it
+ * fails only on a tree cJSON cannot print (a bug), and that aborts like running
+ * out of memory. Free with cJSON_free. */
+char *dg_json_print(const cJSON *j);
+
 #endif

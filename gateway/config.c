@@ -1,6 +1,7 @@
 #include "gateway/config.h"
 
 #include "base/json.h"
+#include "base/mem.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -147,7 +148,7 @@ static const char *file_value(cJSON *file, const char *flag)
         return cJSON_IsTrue(it) ? "1" : "0";
     if (cJSON_IsNumber(it)) {
         /* The printed number replaces the item, so the tree owns the text. */
-        char *text = cJSON_PrintUnformatted(it);
+        char *text = dg_json_print(it);
         cJSON *str = cJSON_CreateString(text);
         cJSON_free(text);
         cJSON_ReplaceItemInObjectCaseSensitive(file, flag, str);
@@ -203,6 +204,7 @@ static int set(const struct opt *o, const char *v, struct gw_config *out, FILE *
 enum gw_config_result gw_config_load(int argc, char **argv, struct gw_config *out, FILE *out_stream,
                                      FILE *err_stream)
 {
+    dg_mem_init();
     memset(out, 0, sizeof *out);
     int given[NOPTS] = {0};
     for (int i = 1; i < argc; i++) {
@@ -283,7 +285,7 @@ enum gw_config_result gw_config_load(int argc, char **argv, struct gw_config *ou
             return GW_CONFIG_ERROR;
         }
         free(g_public_url);
-        g_public_url = strndup(u, n);
+        g_public_url = dg_xstrndup(u, n);
         out->public_url = g_public_url;
     }
     if (!out->key_file && !out->no_auth) {

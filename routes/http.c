@@ -1,5 +1,6 @@
 #include "routes/http.h"
 
+#include "base/json.h"
 #include "base/mem.h"
 
 #include <cjson/cJSON.h>
@@ -65,7 +66,7 @@ void rt_set_message(rt_response *rs, dg_arena *a, int status, const char *messag
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "Message", message);
-    char *txt = cJSON_PrintUnformatted(o);
+    char *txt = dg_json_print(o);
     rt_set_json(rs, a, status, txt);
     cJSON_free(txt);
     cJSON_Delete(o);
@@ -79,7 +80,7 @@ void rt_set_error(rt_response *rs, dg_arena *a, int status, const char *message,
     cJSON_AddStringToObject(o, "ExceptionMessage", exception_message ? exception_message : message);
     cJSON_AddStringToObject(o, "ExceptionType", exception_type ? exception_type : "System.ArgumentException");
     cJSON_AddNullToObject(o, "StackTrace");
-    char *txt = cJSON_PrintUnformatted(o);
+    char *txt = dg_json_print(o);
     rt_set_json(rs, a, status, txt);
     cJSON_free(txt);
     cJSON_Delete(o);
@@ -88,7 +89,7 @@ void rt_set_error(rt_response *rs, dg_arena *a, int status, const char *message,
 void rt_set_string(rt_response *rs, dg_arena *a, int status, const char *text)
 {
     cJSON *o = cJSON_CreateString(text);
-    char *txt = cJSON_PrintUnformatted(o);
+    char *txt = dg_json_print(o);
     rt_set_json(rs, a, status, txt);
     cJSON_free(txt);
     cJSON_Delete(o);

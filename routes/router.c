@@ -1,6 +1,7 @@
 #include "routes/router.h"
 
 #include "base/log.h"
+#include "base/mem.h"
 #include "base/str.h"
 #include "base/url.h"
 #include "routes/handlers.h"
@@ -266,6 +267,7 @@ void rt_storage_error(const rt_ctx *c, rt_response *rs, dg_err rc)
 
 void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs)
 {
+    dg_mem_init(); /* once per process; the server calls it first, tests may not */
     dg_arena *a = rq->arena;
     rt_ctx c = {.env = env, .rq = rq};
     memset(rs, 0, sizeof *rs);

@@ -43,7 +43,7 @@ cJSON *rt_status_object(const struct hub_instance *in, bool show_input)
 
 void rt_set_cjson(rt_response *rs, dg_arena *a, int status, cJSON *j)
 {
-    char *txt = cJSON_PrintUnformatted(j);
+    char *txt = dg_json_print(j);
     rt_set_json(rs, a, status, txt);
     cJSON_free(txt);
     cJSON_Delete(j);

@@ -1,6 +1,7 @@
 /* The long-poll's route side (http-api.md §4.2): the wait parameters, the
  * held-request record, and the answers a finished or timed-out wait gives.
  * The holding itself (suspension, timers, coalesced reads) is the gateway's. */
+#include "base/json.h"
 #include "routes/handlers.h"
 #include "storage/table.h"
 #include "taskhub/keys.h"
@@ -168,7 +169,7 @@ struct rt_shared *rt_wait_completed_body(const struct hub_instance *in)
     if (!in->runtime_status || strcmp(in->runtime_status, "Completed") != 0)
         return NULL;
     cJSON *v = rt_stored_value(in->output);
-    char *txt = cJSON_PrintUnformatted(v);
+    char *txt = dg_json_print(v);
     cJSON_Delete(v);
     struct rt_shared *sh = rt_shared_new(txt ? txt : "null", txt ? strlen(txt) : 4);
     cJSON_free(txt);

@@ -1,6 +1,7 @@
 #include "storage/entity.h"
 
 #include "base/b64.h"
+#include "base/json.h"
 
 #include <errno.h>
 #include <math.h>
@@ -237,11 +238,7 @@ dg_err az_entity_to_json(const az_entity *e, bool with_keys, dg_buf *out)
             break;
         }
     }
-    char *txt = cJSON_PrintUnformatted(o);
-    if (!txt) {
-        rc = DG_EINVAL;
-        goto out;
-    }
+    char *txt = dg_json_print(o);
     rc = dg_buf_adds(out, txt);
     cJSON_free(txt);
 out:

@@ -112,7 +112,7 @@ dg_err hub_entity_state_of(dg_arena *a, const char *scheduler_state, const char 
     if (cJSON_IsString(s)) {
         *state = dg_arena_strdup(a, s->valuestring);
     } else if (s && !cJSON_IsNull(s)) {
-        char *txt = cJSON_PrintUnformatted(s);
+        char *txt = dg_json_print(s);
         *state = dg_arena_strdup(a, txt);
         cJSON_free(txt);
     }
@@ -272,7 +272,7 @@ char *hub_entity_request_json(dg_arena *a, const char *op, const char *input, co
     cJSON_AddStringToObject(m, "id", request_id);
     cJSON_AddStringToObject(m, "Timestamp", DOTNET_DEFAULT_TIME);
     cJSON_AddStringToObject(m, "Predecessor", DOTNET_DEFAULT_TIME);
-    char *txt = cJSON_PrintUnformatted(m);
+    char *txt = dg_json_print(m);
     char *out = dg_arena_strdup(a, txt);
     cJSON_free(txt);
     cJSON_Delete(m);

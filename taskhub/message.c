@@ -1,5 +1,6 @@
 #include "taskhub/message.h"
 
+#include "base/json.h"
 #include "base/rand.h"
 #include "storage/queue.h"
 #include "taskhub/history.h"
@@ -71,7 +72,7 @@ static char *envelope(const char *activity_id, cJSON *task_message, const char *
         cJSON_AddStringToObject(sender, "ExecutionId", "");
     }
     cJSON_AddNullToObject(m, "SerializableTraceContext");
-    char *txt = cJSON_PrintUnformatted(m);
+    char *txt = dg_json_print(m);
     cJSON_Delete(m);
     return txt;
 }
