@@ -3,6 +3,7 @@
 #include "base/buf.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -65,6 +66,35 @@ Test(buf, long_formatted_append)
     cr_assert_eq(t[0], '<');
     cr_assert_eq(b.len, 0);
     free(t);
+}
+
+/* Sizes whose block header or rounding would wrap abort instead of handing
+ * out a small block as a huge one. */
+Test(arena, a_size_that_wraps_aborts, .signal = SIGABRT)
+{
+    dg_arena *a = dg_arena_create();
+    void *p = dg_arena_alloc(a, SIZE_MAX - 20); /* rounds to SIZE_MAX - 15: the header would wrap */
+    cr_log_error("got %p", p);
+}
+
+Test(arena, a_size_that_wraps_when_rounded_aborts, .signal = SIGABRT)
+{
+    dg_arena *a = dg_arena_create();
+    void *p = dg_arena_alloc(a, SIZE_MAX - 4);
+    cr_log_error("got %p", p);
+}
+
+Test(arena, strndup_of_the_largest_size_aborts, .signal = SIGABRT)
+{
+    dg_arena *a = dg_arena_create();
+    char *p = dg_arena_strndup(a, "", SIZE_MAX);
+    cr_log_error("got %p", (void *) p);
+}
+
+Test(arena, a_huge_first_block_aborts, .signal = SIGABRT)
+{
+    dg_arena *a = dg_arena_create_sized(SIZE_MAX - 8);
+    cr_log_error("got %p", (void *) a);
 }
 
 static int ran;
