@@ -103,7 +103,13 @@ dg_err hub_key_unescape(dg_arena *a, const char *key, size_t n, char **out)
             (void) dg_buf_addc(&b, '?');
             break;
         default:
-            if (e >= 0xC0 && e < 0x10000)
+            if (e == 0xC0 || (e >= 0xD800 + 0xC0 && e <= 0xDFFF + 0xC0)) {
+                /* U+0000 (an id handled with strlen would end there) or a
+                 * surrogate (not UTF-8): no id escapes to this. */
+                dg_buf_free(&b);
+                return DG_EINVAL;
+            }
+            if (e > 0xC0 && e < 0x10000)
                 utf8_put(&b, e - 0xC0);
             else
                 (void) dg_buf_add(&b, key + nat, i - nat); /* "^^" -> "^", anything else kept */
