@@ -810,7 +810,7 @@ Test(entities, signal_400s)
     assert_message(
         &rs, 400, "entityKey (Parameter 'Entity keys must not contain /, \\, #, ?, or control characters.')");
     rs = call((struct req){.method = "DELETE", .path = "entities/counter/a%00b"});
-    cr_assert_eq(rs.status, 404, "a NUL in a path does not route");
+    cr_assert_eq(rs.status, 400, "a NUL in a path is refused at the edge");
     rs = call((struct req){.method = "POST", .path = "entities/a%40b/k"});
     assert_message(&rs, 400, "Entity names must not contain @, /, \\, #, ?, or control characters.");
     rs = call((struct req){.method = "POST",

@@ -187,7 +187,8 @@ Test(start, bad_json_and_bad_ids_are_400_form_b)
                  "trailing data");
     cr_assert_eq(th_do(&t, "POST", "/durabletask/orchestrators/Hello/x1", NULL, "\"\xff\"").status, 400,
                  "not UTF-8");
-    const char *bad[] = {"%40entity", "a%23b", "a%3Fb", "a%5Cb", "a%2Fb", "tab%09id", "del%7F"};
+    const char *bad[] = {"%40entity", "a%23b", "a%3Fb",  "a%5Cb", "a%2Fb",    "tab%09id",
+                         "del%7F",    "a%00b", "%C0%80", "%FF",   "%ED%A0%80"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         rs = th_do(&t, "POST", dg_arena_printf(t.a, "/durabletask/orchestrators/Hello/%s", bad[i]), NULL,
                    NULL);
