@@ -1,8 +1,10 @@
 #include "base/log.h"
 
 #include "base/buf.h"
+#include "base/mem.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,8 +73,90 @@ static int secret_kind(const char *name, size_t n)
     return 0;
 }
 
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Whether the raw name p[0..n) of a query parameter reads as code or sig: trimmed,
+ * decoded as the router does (a bad escape kept as it is, so a name the router
+ * would drop is still looked at), trimmed again and cut at a NUL. */
+static bool secret_param(const char *p, size_t n)
+{
+    while (n && blank(*p))
+        p++, n--;
+    while (n && blank(p[n - 1]))
+        n--;
+    char name[8];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = p[i];
+        if (ch == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+            ch = (char) (hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+            i += 2;
+        } else if (ch == '+') {
+            ch = ' ';
+        }
+        if (ch == '\0')
+            break;
+        if (k == sizeof name)
+            return false; /* longer than any secret's name */
+        name[k++] = ch;
+    }
+    size_t st = 0;
+    while (st < k && blank(name[st]))
+        st++;
+    while (k > st && blank(name[k - 1]))
+        k--;
+    return (k - st == 4 && strncasecmp(name + st, "code", 4) == 0) ||
+           (k - st == 3 && strncasecmp(name + st, "sig", 3) == 0);
+}
+
+char *dg_redact_target(dg_arena *a, const char *target)
+{
+    const char *q = strchr(target, '?');
+    if (!q)
+        return dg_arena_strdup(a, target);
+    dg_buf b;
+    dg_buf_init(&b, (size_t) -1 / 4); /* no cap: the text is in memory already */
+    (void) dg_buf_add(&b, target, (size_t) (q + 1 - target));
+    const char *p = q + 1;
+    for (;;) {
+        size_t n = strcspn(p, "&");
+        const char *eq = memchr(p, '=', n);
+        if (eq && secret_param(p, (size_t) (eq - p))) {
+            (void) dg_buf_add(&b, p, (size_t) (eq + 1 - p));
+            (void) dg_buf_adds(&b, "REDACTED");
+        } else {
+            (void) dg_buf_add(&b, p, n);
+        }
+        if (!p[n])
+            break;
+        (void) dg_buf_addc(&b, '&');
+        p += n + 1;
+    }
+    if (dg_buf_err(&b)) /* the buffer poisons itself: one check covers every append */
+        dg_fatal("redacted target past its cap");
+    char *r = dg_arena_strndup(a, dg_buf_str(&b), b.len);
+    dg_buf_free(&b);
+    return r;
+}
+
 char *dg_redact(dg_arena *a, const char *s)
 {
+    if (s[0] == '/' || strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0)
+        return dg_redact_target(a, s);
     dg_buf b;
     dg_buf_init(&b, strlen(s) * 2 + 64);
     size_t i = 0, n = strlen(s);

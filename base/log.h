@@ -25,7 +25,18 @@ void dg_log(enum dg_log_level lvl, const char *reqid, const char *fmt, ...)
 /* A copy of s in which the value of every secret-bearing parameter is replaced by
  * "REDACTED": query parameters `code`, `sig` (and any SAS `sig`), connection-string
  * parts `AccountKey` and `SharedAccessSignature`, and `SharedKey account:signature`
- * authorisation values. Names are matched case-insensitively. */
+ * authorisation values. Names are matched case-insensitively. A request target
+ * or URL (s starts with '/', "http://" or "https://") is redacted by
+ * dg_redact_target instead. */
 char *dg_redact(dg_arena *a, const char *s);
+
+/* A request target or URL ("/path?query", "https://host/path?query") for a log
+ * line: the value of every query parameter whose name, read as the router
+ * reads it (split on '&', trimmed, percent-decoded with '+' as a space), is
+ * `code` or `sig` in any case becomes REDACTED, up to the next '&' whatever it
+ * holds (';' included). So ?%63ode=KEY, ?CoDe=KEY and ?code=K;EY are all
+ * redacted; the path and every other parameter are kept as sent (dg_log escapes
+ * control bytes). The result lives in a. */
+char *dg_redact_target(dg_arena *a, const char *target);
 
 #endif

@@ -40,6 +40,9 @@ check "a management route without a key is 401" '[ "$code" = 401 ]'
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/runtime/webhooks/durabletask/instances/x?code=nope-nope-nope-nope")
 check "an unknown key is 401" '[ "$code" = 401 ]'
 check "the key never reaches the log" '! grep -q "nope-nope" "$log" && grep -q "code=REDACTED" "$log"'
+curl -s -o /dev/null "http://127.0.0.1:$port/runtime/webhooks/durabletask/instances/x?%63ode=encoded-name-secret&a=1"
+curl -s -o /dev/null "http://127.0.0.1:$port/runtime/webhooks/durabletask/instances/x?CoDe=semi;colon-secret"
+check "a key under an encoded name or holding ';' never reaches the log" '! grep -q "encoded-name-secret\|colon-secret" "$log" && grep -q "%63ode=REDACTED&a=1" "$log"'
 kill -TERM $pid; wait $pid; rc=$?
 check "SIGTERM stops it cleanly" '[ $rc -eq 0 ]'
 log2=$(mktemp)

@@ -14,6 +14,38 @@ Test(log, redacts_query_secrets)
     dg_arena_destroy(a);
 }
 
+Test(log, redacts_the_code_the_router_reads_whatever_its_spelling)
+{
+    dg_arena *a = dg_arena_create();
+    const char *want = "/runtime/webhooks/durabletask/instances/x?%63ode=REDACTED&a=1";
+    cr_assert_str_eq(dg_redact_target(a, "/runtime/webhooks/durabletask/instances/x?%63ode=KEY&a=1"), want);
+    cr_assert_str_eq(dg_redact(a, "/runtime/webhooks/durabletask/instances/x?%63ode=KEY&a=1"), want,
+                     "dg_redact takes a target the same way");
+    cr_assert_str_eq(dg_redact_target(a, "/x?%43%4F%44%45=KEY"), "/x?%43%4F%44%45=REDACTED");
+    cr_assert_str_eq(dg_redact_target(a, "/x?c%6Fde=KEY"), "/x?c%6Fde=REDACTED");
+    cr_assert_str_eq(dg_redact_target(a, "/x?CoDe=KEY"), "/x?CoDe=REDACTED");
+    cr_assert_str_eq(dg_redact_target(a, "/x?%20code%20=KEY"), "/x?%20code%20=REDACTED");
+    cr_assert_str_eq(dg_redact_target(a, "/x?code%00x=KEY"), "/x?code%00x=REDACTED");
+    cr_assert_str_eq(dg_redact_target(a, "/x?Sig=S&%73ig=T"), "/x?Sig=REDACTED&%73ig=REDACTED");
+    dg_arena_destroy(a);
+}
+
+Test(log, redacts_a_code_up_to_the_next_ampersand)
+{
+    dg_arena *a = dg_arena_create();
+    cr_assert_str_eq(dg_redact_target(a, "/x?code=KE;Y&b=2"), "/x?code=REDACTED&b=2",
+                     "';' is part of the key");
+    cr_assert_str_eq(dg_redact(a, "/x?code=KE;Y"), "/x?code=REDACTED");
+    cr_assert_str_eq(dg_redact_target(a, "/x?code=K E Y#frag"), "/x?code=REDACTED");
+    cr_assert_str_eq(dg_redact_target(a, "/x?a=1&code=&code=K2&&"), "/x?a=1&code=REDACTED&code=REDACTED&&");
+    cr_assert_str_eq(dg_redact_target(a, "/x?codex=1&xcode=2&code"), "/x?codex=1&xcode=2&code",
+                     "other names, and a code without a value");
+    cr_assert_str_eq(dg_redact_target(a, "/x/code=KEY"), "/x/code=KEY", "no query, nothing to redact");
+    cr_assert_str_eq(dg_redact_target(a, "https://acct.blob.core.windows.net/c/b?sv=1&sig=S%2B;x&se=2"),
+                     "https://acct.blob.core.windows.net/c/b?sv=1&sig=REDACTED&se=2");
+    dg_arena_destroy(a);
+}
+
 Test(log, redacts_connection_strings_and_auth_headers)
 {
     dg_arena *a = dg_arena_create();
