@@ -2,6 +2,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "base/utf8.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -32,24 +33,68 @@ int dg_log_level_parse(const char *s)
     return -1;
 }
 
+size_t dg_log_escape(char *out, size_t cap, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t w = 0;
+    if (cap == 0)
+        return 0;
+    for (size_t i = 0; i < n;) {
+        size_t at = i;
+        int32_t cp = dg_utf8_next((const unsigned char *) s, n, &i);
+        if (cp >= 0x20 && cp != 0x7F && cp != '\\') {
+            if (w + (i - at) >= cap)
+                break;
+            memcpy(out + w, s + at, i - at);
+            w += i - at;
+            continue;
+        }
+        if (w + 4 >= cap)
+            break;
+        unsigned char ch = (unsigned char) s[at];
+        out[w++] = '\\';
+        if (cp == '\\') {
+            out[w++] = '\\';
+        } else {
+            out[w++] = 'x';
+            out[w++] = hex[ch >> 4];
+            out[w++] = hex[ch & 15];
+        }
+        i = at + 1; /* a malformed sequence: this byte alone, then resync */
+    }
+    out[w] = '\0';
+    return w;
+}
+
 void dg_log(enum dg_log_level lvl, const char *reqid, const char *fmt, ...)
 {
     static const char *const tags[] = {"debug", "info", "warn", "error"};
     if ((int) lvl < g_level)
         return;
-    char line[2048];
+    char msg[2048];
+    char line[4 * sizeof msg + 128];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s [%s] ", tm.tm_year + 1900,
+    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s [", tm.tm_year + 1900,
                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-                     tags[lvl], reqid ? reqid : "-");
+                     tags[lvl]);
+    if (n < 0 || (size_t) n >= sizeof line)
+        return;
+    size_t at = (size_t) n;
+    const char *id = reqid ? reqid : "-";
+    at += dg_log_escape(line + at, 64, id, strlen(id));
+    memcpy(line + at, "] ", 3);
+    at += 2;
     va_list ap;
     va_start(ap, fmt);
-    if (n > 0 && (size_t) n < sizeof line)
-        vsnprintf(line + n, sizeof line - (size_t) n, fmt, ap);
+    int m = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (m < 0)
+        m = 0;
+    size_t mn = (size_t) m < sizeof msg ? (size_t) m : sizeof msg - 1;
+    dg_log_escape(line + at, sizeof line - at, msg, mn);
     /* One fputs per line, so lines from different threads do not interleave. */
     size_t len = strlen(line);
     if (len >= sizeof line - 1)

@@ -14,8 +14,19 @@ enum dg_log_level dg_log_get_level(void);
 /* Parses "debug", "info", "warn", "error"; -1 if unknown. */
 int dg_log_level_parse(const char *s);
 
+/* One line: the time, the level, the request id, then the formatted message
+ * with every byte that could forge or garble a line escaped (dg_log_escape):
+ * what a client sent (a request target, a header) is logged as it came,
+ * without a raw ESC, CR or LF in it. */
 void dg_log(enum dg_log_level lvl, const char *reqid, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Copies s[0..n) into out (cap bytes, NUL-terminated), writing each control
+ * byte (0x00-0x1F, 0x7F) and each byte that is not part of valid UTF-8 as
+ * \xNN and a backslash as \\; valid UTF-8 and printable ASCII stay as they
+ * are. Stops before an escape that would not fit whole. Returns the length
+ * written. */
+size_t dg_log_escape(char *out, size_t cap, const char *s, size_t n);
 
 #define DG_DEBUG(id, ...) dg_log(DG_LOG_DEBUG, (id), __VA_ARGS__)
 #define DG_INFO(id, ...)  dg_log(DG_LOG_INFO, (id), __VA_ARGS__)

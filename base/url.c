@@ -75,3 +75,27 @@ dg_err dg_url_decode(dg_arena *a, const char *s, size_t n, int plus_space, char 
     *outlen = w;
     return DG_OK;
 }
+
+char *dg_url_escape_raw(dg_arena *a, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(s), extra = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) s[i];
+        extra += c <= 0x20 || c >= 0x7F ? 2 : 0;
+    }
+    char *r = dg_arena_alloc(a, n + extra + 1);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) s[i];
+        if (c <= 0x20 || c >= 0x7F) {
+            r[w++] = '%';
+            r[w++] = hex[c >> 4];
+            r[w++] = hex[c & 15];
+        } else {
+            r[w++] = (char) c;
+        }
+    }
+    r[w] = '\0';
+    return r;
+}

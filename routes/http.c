@@ -2,6 +2,7 @@
 
 #include "base/json.h"
 #include "base/mem.h"
+#include "base/url.h"
 
 #include <cjson/cJSON.h>
 #include <stdatomic.h>
@@ -19,6 +20,14 @@ const char *rt_header(const rt_request *rq, const char *name)
 
 void rt_set_header(rt_response *rs, dg_arena *a, const char *name, const char *value)
 {
+    /* The last line of defence: the values are URLs, numbers and base64url
+     * tokens, so a control byte can only be request text that slipped through;
+     * percent-encoded, it cannot end the header. */
+    for (const char *p = value; *p; p++)
+        if ((unsigned char) *p < 0x20 || *p == 0x7F) {
+            value = dg_url_escape_raw(a, value);
+            break;
+        }
     if (rs->nheaders < RT_MAX_RESPONSE_HEADERS)
         rs->headers[rs->nheaders++] = (struct rt_param){dg_arena_strdup(a, name), dg_arena_strdup(a, value)};
 }

@@ -355,7 +355,11 @@ void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs
     }
     c.connection = conn && *conn ? conn : "Storage";
     c.origin = request_origin(env, rq);
-    c.url = dg_arena_printf(a, "%s%s%s%s", c.origin, rq->path, rq->raw_query && *rq->raw_query ? "?" : "",
-                            rq->raw_query ? rq->raw_query : "");
+    /* Sent back as Location: raw control and non-ASCII bytes of the target are
+     * percent-encoded, so a bare CR cannot end the header and nothing but a URL
+     * reaches it. */
+    c.url = dg_arena_printf(a, "%s%s%s%s", c.origin, dg_url_escape_raw(a, rq->path),
+                            rq->raw_query && *rq->raw_query ? "?" : "",
+                            rq->raw_query ? dg_url_escape_raw(a, rq->raw_query) : "");
     r->handler(&c, rs);
 }

@@ -43,6 +43,11 @@ check "the key never reaches the log" '! grep -q "nope-nope" "$log" && grep -q "
 curl -s -o /dev/null "http://127.0.0.1:$port/runtime/webhooks/durabletask/instances/x?%63ode=encoded-name-secret&a=1"
 curl -s -o /dev/null "http://127.0.0.1:$port/runtime/webhooks/durabletask/instances/x?CoDe=semi;colon-secret"
 check "a key under an encoded name or holding ';' never reaches the log" '! grep -q "encoded-name-secret\|colon-secret" "$log" && grep -q "%63ode=REDACTED&a=1" "$log"'
+# Raw bytes in the target (curl refuses them, so the request is written by hand).
+printf 'GET /runtime/webhooks/durabletask/instances/x\x1b[2J\x01\x7f\xff?a=\x1b HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n' |
+    timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; cat >&3; cat <&3 >/dev/null" 2>/dev/null
+sleep 0.2
+check "raw control and non-UTF-8 bytes of a target are escaped in the log" '! LC_ALL=C grep -q "$(printf "[\x01\x1b\x7f\xff]")" "$log" && grep -q "instances/x\\\\x1b\[2J\\\\x01\\\\x7f\\\\xff?a=\\\\x1b" "$log"'
 kill -TERM $pid; wait $pid; rc=$?
 check "SIGTERM stops it cleanly" '[ $rc -eq 0 ]'
 log2=$(mktemp)

@@ -2,7 +2,10 @@
 #include "base/log.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 Test(log, redacts_query_secrets)
 {
@@ -56,6 +59,54 @@ Test(log, redacts_connection_strings_and_auth_headers)
     cr_assert_str_eq(dg_redact(a, "SharedAccessSignature=sv=1&sig=x"), "SharedAccessSignature=REDACTED");
     cr_assert_str_eq(dg_redact(a, "nothing secret here: a=b"), "nothing secret here: a=b");
     dg_arena_destroy(a);
+}
+
+#define ESC(lit) esc(lit, sizeof(lit) - 1)
+
+static const char *esc(const char *s, size_t n)
+{
+    static char out[256];
+    dg_log_escape(out, sizeof out, s, n);
+    return out;
+}
+
+Test(log, escapes_control_and_non_utf8_bytes)
+{
+    cr_assert_str_eq(ESC("plain /x?a=1 \xc3\xa9"), "plain /x?a=1 \xc3\xa9", "UTF-8 stays");
+    cr_assert_str_eq(ESC("a\x1b[31mb"), "a\\x1b[31mb");
+    cr_assert_str_eq(ESC("a\rb\nc"), "a\\x0db\\x0ac");
+    cr_assert_str_eq(ESC("\x01\x7f\x00"), "\\x01\\x7f\\x00");
+    cr_assert_str_eq(ESC("\xff\xc0\x80\xed\xa0\x80"), "\\xff\\xc0\\x80\\xed\\xa0\\x80",
+                     "invalid, overlong, surrogate");
+    cr_assert_str_eq(ESC("\xc3"), "\\xc3", "a cut sequence");
+    cr_assert_str_eq(ESC("back\\slash"), "back\\\\slash",
+                     "a backslash is doubled, so no text fakes an escape");
+    char small[6];
+    cr_assert_eq(dg_log_escape(small, sizeof small, "ab\x1b", 3), 2,
+                 "an escape that does not fit is left out");
+    cr_assert_str_eq(small, "ab");
+}
+
+Test(log, a_line_carries_no_raw_control_byte)
+{
+    char path[] = "/tmp/dg-log-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    cr_assert_not_null(freopen(path, "w", stderr));
+    dg_log(DG_LOG_ERROR, "r\n1", "GET %s -> %d", "/x\x1b[2J\r\x01\x7f\xff?code=REDACTED", 401);
+    fflush(stderr);
+    FILE *f = fopen(path, "rb");
+    char line[512];
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    unlink(path);
+    line[n] = '\0';
+    cr_assert_not_null(strstr(line, "[r\\x0a1] GET /x\\x1b[2J\\x0d\\x01\\x7f\\xff?code=REDACTED -> 401\n"),
+                       "%s", line);
+    for (size_t i = 0; i + 1 < n; i++)
+        cr_assert((unsigned char) line[i] >= 0x20 && line[i] != 0x7F, "raw byte %#x at %zu", line[i], i);
+    cr_assert_eq(line[n - 1], '\n');
 }
 
 Test(log, levels_parse)
