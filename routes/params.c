@@ -101,22 +101,34 @@ size_t rt_param_list(const rt_ctx *c, const char *name, const char *const **out)
     return n;
 }
 
-size_t rt_param_statuses(const rt_ctx *c, const char *const **out)
+bool rt_param_statuses(const rt_ctx *c, const char *const **out, size_t *n, const char **bad)
 {
     const char *const *raw;
     size_t nraw = rt_param_list(c, "runtimeStatus", &raw);
     const char **st = dg_arena_alloc(c->rq->arena, (nraw ? nraw : 1) * sizeof *st);
-    size_t n = 0;
+    *out = st;
+    *n = 0;
+    *bad = NULL;
     for (size_t i = 0; i < nraw; i++) {
         const char *s = hub_status_parse(raw[i], strlen(raw[i]));
+        if (!s) {
+            *bad = raw[i];
+            *n = 0;
+            return false;
+        }
         bool dup = false;
-        for (size_t k = 0; k < n && s && !dup; k++)
+        for (size_t k = 0; k < *n && !dup; k++)
             dup = st[k] == s;
-        if (s && !dup)
-            st[n++] = s;
+        if (!dup)
+            st[(*n)++] = s;
     }
-    *out = st;
-    return n;
+    return true;
+}
+
+void rt_set_argument_error(const rt_ctx *c, rt_response *rs, const char *exception_message)
+{
+    rt_set_error(rs, c->rq->arena, 400, "One or more of the arguments submitted is incorrect",
+                 exception_message, "System.ArgumentException");
 }
 
 const char *rt_token_encode(dg_arena *a, const char *pk, const char *rk)

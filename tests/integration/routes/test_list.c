@@ -223,8 +223,6 @@ Test(list, created_time_range_is_inclusive_and_normalised_to_utc)
 Test(list, invalid_values_are_ignored)
 {
     cr_assert_str_eq(listed("createdTimeFrom=yesterday&createdTimeTo=2024-13-01T00:00:00Z"), ALL);
-    cr_assert_str_eq(listed("runtimeStatus=running,Bogus,"), ALL,
-                     "names are case-sensitive; none valid means no status filter");
     cr_assert_str_eq(listed("top=lots&showInput=maybe"), ALL);
     rt_response rs = list("showInput=maybe");
     cr_assert_str_eq(cJSON_GetObjectItem(find(body(&rs), "alpha1"), "input")->valuestring, "Tokyo");
@@ -235,11 +233,25 @@ Test(list, runtime_status_filters)
     cr_assert_str_eq(listed("runtimeStatus=Failed"), "alphb,beta");
     cr_assert_str_eq(listed("runtimeStatus=Running,Pending"), "alpha,alpha2",
                      "entity rows look Running but are left out");
-    cr_assert_str_eq(listed("runtimeStatus=Failed,bogus"), "alphb,beta", "bad names dropped");
     cr_assert_str_eq(listed("runtimeStatus=Failed&RUNTIMESTATUS=Suspended"), "SPECIAL,alphb,beta",
                      "repeated parameters merge");
     cr_assert_str_eq(listed("runtimeStatus=5,%20Pending%20"), "alph,alpha", "enum numbers, items trimmed");
     cr_assert_str_eq(listed("runtimeStatus=Canceled"), "");
+    cr_assert_str_eq(listed("runtimeStatus=,"), ALL, "a blank list is no status filter");
+}
+
+Test(list, unknown_status_names_are_400)
+{
+    const char *bad[] = {"runtimeStatus=Compelted", "runtimeStatus=running", "runtimeStatus=Failed,bogus",
+                         "runtimeStatus=Failed&runtimeStatus=Nope", "runtimeStatus=42"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        rt_response rs = list(bad[i]);
+        cr_assert_eq(rs.status, 400, "%s: %d", bad[i], rs.status);
+        cJSON *j = body(&rs);
+        cr_assert_str_eq(cJSON_GetObjectItem(j, "Message")->valuestring,
+                         "One or more of the arguments submitted is incorrect");
+        cr_assert_str_eq(cJSON_GetObjectItem(j, "ExceptionType")->valuestring, "System.ArgumentException");
+    }
 }
 
 Test(list, instance_id_prefix_is_a_key_range_over_the_escaped_prefix)

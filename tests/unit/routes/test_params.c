@@ -117,15 +117,30 @@ Test(params, lists_and_statuses)
     cr_assert_eq(rt_param_list(&c, "runtimestatus", &v), 8);
     cr_assert_str_eq(v[0], "Running");
     cr_assert_str_eq(v[7], "Pending");
-    size_t n = rt_param_statuses(&c, &v);
+    size_t n;
+    const char *bad;
+    cr_assert_not(rt_param_statuses(&c, &v, &n, &bad));
+    cr_assert_str_eq(bad, "running", "names are case-sensitive: the first item that is none is refused");
+    cr_assert_eq(n, 0);
+    c = one("runtimeStatus", " Running ,,Completed,Running,3, Pending");
+    cr_assert(rt_param_statuses(&c, &v, &n, &bad));
     cr_assert_eq(n, 4, "known names once each, numbers as names");
     cr_assert_str_eq(v[0], "Running");
     cr_assert_str_eq(v[1], "Completed");
     cr_assert_str_eq(v[2], "Failed");
     cr_assert_str_eq(v[3], "Pending");
+    c = one("runtimeStatus", "Compelted");
+    cr_assert_not(rt_param_statuses(&c, &v, &n, &bad));
+    cr_assert_str_eq(bad, "Compelted");
+    c = one("runtimeStatus", "Failed,9");
+    cr_assert_not(rt_param_statuses(&c, &v, &n, &bad), "9 is no status number");
     c = one("x", "y");
     cr_assert_eq(rt_param_list(&c, "runtimeStatus", &v), 0);
-    cr_assert_eq(rt_param_statuses(&c, &v), 0);
+    cr_assert(rt_param_statuses(&c, &v, &n, &bad));
+    cr_assert_eq(n, 0, "absent: no status condition");
+    c = one("runtimeStatus", " , ");
+    cr_assert(rt_param_statuses(&c, &v, &n, &bad));
+    cr_assert_eq(n, 0, "blank: no status condition");
 }
 
 Test(params, token_round_trip_is_header_safe)
