@@ -70,17 +70,20 @@ static bool query_time(const rt_ctx *c, const char *name, dg_ticks *out)
     return dg_iso_parse(t, n, out) == DG_OK;
 }
 
+/* top: a decimal integer (rt_param_int), below 1 the default; -1 when it is
+ * not one (the caller answers 400). */
 static int query_top(const rt_ctx *c)
 {
-    const char *v = rt_query(c, "top");
-    if (!v || !*v)
+    int n = DEFAULT_TOP;
+    switch (rt_param_int(c, "top", &n)) {
+    case RT_PARAM_BAD:
+        return -1;
+    case RT_PARAM_ABSENT:
         return DEFAULT_TOP;
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (*end || errno || n < 1)
-        return DEFAULT_TOP;
-    return n > MAX_TOP ? MAX_TOP : (int) n;
+    case RT_PARAM_OK:
+        break;
+    }
+    return n < 1 ? DEFAULT_TOP : n > MAX_TOP ? MAX_TOP : n;
 }
 
 /* Stored state text as a JSON value: the JSON it holds, else the text as a
@@ -126,6 +129,10 @@ void rt_list_entities(const rt_ctx *c, rt_response *rs)
     };
     if (q.name && !hub_entity_name_ok(q.name)) {
         rt_set_message(rs, a, 400, BAD_NAME_MESSAGE);
+        return;
+    }
+    if (q.top < 0) {
+        rt_set_argument_error(c, rs, "The 'top' parameter must be a decimal integer.");
         return;
     }
     if (!query_time(c, "lastOperationTimeFrom", &q.from) || q.from <= DG_TICKS_MIN)

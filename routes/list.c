@@ -31,7 +31,12 @@ void rt_list_instances(const rt_ctx *c, rt_response *rs)
     q.id_prefix = rt_query(c, "instanceIdPrefix");
     bool show_input = rt_query_bool(c, "showInput", true);
     int top = LIST_TOP_DEFAULT;
-    if (rt_param_int(c, "top", &top))
+    enum rt_param_result tr = rt_param_int(c, "top", &top);
+    if (tr == RT_PARAM_BAD) {
+        rt_set_argument_error(c, rs, "The 'top' parameter must be a decimal integer.");
+        return;
+    }
+    if (tr == RT_PARAM_OK)
         top = top < 1 ? 1 : top > LIST_TOP_MAX ? LIST_TOP_MAX : top;
 
     cJSON *arr = cJSON_CreateArray();

@@ -66,18 +66,25 @@ bool rt_param_time(const rt_ctx *c, const char *name, dg_ticks *out)
     return dg_iso_parse(buf, strlen(buf), out) == DG_OK;
 }
 
-bool rt_param_int(const rt_ctx *c, const char *name, int *out)
+enum rt_param_result rt_param_int(const rt_ctx *c, const char *name, int *out)
 {
     const char *v = rt_query(c, name);
     if (!v || !*v)
-        return false;
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (*end || errno || n < INT_MIN || n > INT_MAX || !(is_digit(*v) || *v == '-' || *v == '+'))
-        return false;
-    *out = (int) n;
-    return true;
+        return RT_PARAM_ABSENT;
+    const char *d = *v == '-' ? v + 1 : v;
+    if (!*d)
+        return RT_PARAM_BAD;
+    long long n = 0;
+    for (const char *p = d; *p; p++) {
+        if (!is_digit(*p))
+            return RT_PARAM_BAD;
+        if (n <= INT_MAX)
+            n = n * 10 + (*p - '0');
+    }
+    if (*v == '-')
+        n = -n;
+    *out = n > INT_MAX ? INT_MAX : n < INT_MIN ? INT_MIN : (int) n;
+    return RT_PARAM_OK;
 }
 
 size_t rt_param_list(const rt_ctx *c, const char *name, const char *const **out)

@@ -13,9 +13,24 @@
 #include <stdatomic.h>
 #include <string.h>
 
-/* Seconds, fractions allowed, to milliseconds; -1 when not a number. */
+/* Decimal seconds: digits with an optional fraction ("2", "0.5", ".5", "2."),
+ * nothing else: no sign, blanks, exponent, hex (strtod read 0x10 as 16), inf or nan. */
+static bool decimal_seconds(const char *v)
+{
+    size_t i = 0, digits = 0;
+    for (; v[i] >= '0' && v[i] <= '9'; i++)
+        digits++;
+    if (v[i] == '.')
+        for (i++; v[i] >= '0' && v[i] <= '9'; i++)
+            digits++;
+    return digits > 0 && v[i] == '\0';
+}
+
+/* Seconds, fractions allowed, to milliseconds; -1 when not a decimal number. */
 static int64_t seconds_ms(const char *v)
 {
+    if (!decimal_seconds(v))
+        return -1;
     char *end = NULL;
     errno = 0;
     double d = strtod(v, &end);

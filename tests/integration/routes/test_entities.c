@@ -526,8 +526,9 @@ Test(entities, top_defaults_and_caps)
     rt_response rs = get("entities", "top=0");
     cr_assert_eq(rs.status, 200);
     cr_assert_eq(cJSON_GetArraySize(body_json(&rs)), 7, "top=0: the default");
-    rs = get("entities", "top=abc");
-    cr_assert_eq(cJSON_GetArraySize(body_json(&rs)), 7);
+    const char *bad[] = {"top=abc", "top=1.5", "top=0x10", "top=%202", "top=+2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_eq(get("entities", bad[i]).status, 400, "%s", bad[i]);
     rs = get("entities", "top=100000");
     cr_assert_eq(rs.status, 200, "capped at the service's 1000");
     rs = get("entities", "top=1");

@@ -223,7 +223,7 @@ Test(list, created_time_range_is_inclusive_and_normalised_to_utc)
 Test(list, invalid_values_are_ignored)
 {
     cr_assert_str_eq(listed("createdTimeFrom=yesterday&createdTimeTo=2024-13-01T00:00:00Z"), ALL);
-    cr_assert_str_eq(listed("top=lots&showInput=maybe"), ALL);
+    cr_assert_str_eq(listed("showInput=maybe"), ALL);
     rt_response rs = list("showInput=maybe");
     cr_assert_str_eq(cJSON_GetObjectItem(find(body(&rs), "alpha1"), "input")->valuestring, "Tokyo");
 }
@@ -238,6 +238,18 @@ Test(list, runtime_status_filters)
     cr_assert_str_eq(listed("runtimeStatus=5,%20Pending%20"), "alph,alpha", "enum numbers, items trimmed");
     cr_assert_str_eq(listed("runtimeStatus=Canceled"), "");
     cr_assert_str_eq(listed("runtimeStatus=,"), ALL, "a blank list is no status filter");
+}
+
+Test(list, top_that_is_not_a_decimal_integer_is_400)
+{
+    const char *bad[] = {"top=lots", "top=1.5", "top=0x10", "top=%202", "top=+2", "top=2%20", "top=1e2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        rt_response rs = list(bad[i]);
+        cr_assert_eq(rs.status, 400, "%s: %d", bad[i], rs.status);
+        cJSON *j = body(&rs);
+        cr_assert_str_eq(cJSON_GetObjectItem(j, "ExceptionType")->valuestring, "System.ArgumentException");
+    }
+    cr_assert_eq(list("top=").status, 200, "blank is absent");
 }
 
 Test(list, unknown_status_names_are_400)

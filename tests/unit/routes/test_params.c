@@ -6,6 +6,7 @@
 #include "routes/handlers.h"
 
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <string.h>
 
 static dg_arena *a;
@@ -98,15 +99,58 @@ Test(params, ints)
 {
     int v = 7;
     rt_ctx c = one("top", "42");
-    cr_assert(rt_param_int(&c, "TOP", &v));
+    cr_assert_eq(rt_param_int(&c, "TOP", &v), RT_PARAM_OK);
     cr_assert_eq(v, 42);
     c = one("top", "-3");
-    cr_assert(rt_param_int(&c, "top", &v));
+    cr_assert_eq(rt_param_int(&c, "top", &v), RT_PARAM_OK);
     cr_assert_eq(v, -3);
-    const char *bad[] = {"", "4x", "x", " 4", "2147483648", "99999999999999999999", "1.5"};
+    c = one("top", "99999999999999999999");
+    cr_assert_eq(rt_param_int(&c, "top", &v), RT_PARAM_OK, "a decimal integer past int is cut to it");
+    cr_assert_eq(v, INT_MAX);
+    c = one("top", "-2147483649");
+    cr_assert_eq(rt_param_int(&c, "top", &v), RT_PARAM_OK);
+    cr_assert_eq(v, INT_MIN);
+    c = one("top", "");
+    cr_assert_eq(rt_param_int(&c, "top", &v), RT_PARAM_ABSENT, "blank is absent");
+    c = one("x", "1");
+    cr_assert_eq(rt_param_int(&c, "top", &v), RT_PARAM_ABSENT);
+    const char *bad[] = {"4x", "x", " 4", "4 ", "1.5", "0x10", "+2", "-", "1e3", "\xd9\xa3"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         c = one("top", bad[i]);
-        cr_assert_not(rt_param_int(&c, "top", &v), "%s", bad[i]);
+        cr_assert_eq(rt_param_int(&c, "top", &v), RT_PARAM_BAD, "%s", bad[i]);
+    }
+}
+
+/* timeout and the intervals: decimal seconds with an optional fraction. */
+static int wait_answer(const char *timeout, const char *interval, struct rt_wait_spec *spec)
+{
+    static const struct rt_env env0;
+    struct rt_param *p = dg_arena_alloc(a, 2 * sizeof *p);
+    size_t n = 0;
+    if (timeout)
+        p[n++] = (struct rt_param){"timeout", timeout};
+    if (interval)
+        p[n++] = (struct rt_param){"pollingInterval", interval};
+    rt_ctx c = {.env = &env0, .rq = &rq, .query = p, .nquery = n};
+    rt_response rs = {0};
+    return rt_wait_params(&c, &rs, "pollingInterval", false, spec) ? 0 : rs.status;
+}
+
+Test(params, wait_seconds_are_decimal_numbers)
+{
+    struct rt_wait_spec s;
+    cr_assert_eq(wait_answer("16", "0.5", &s), 0);
+    cr_assert_eq(s.timeout_ms, 16000);
+    cr_assert_eq(s.interval_ms, 500);
+    cr_assert_eq(wait_answer(".25", NULL, &s), 0);
+    cr_assert_eq(s.timeout_ms, 250);
+    cr_assert_eq(wait_answer("2.", "1", &s), 0);
+    cr_assert_eq(s.timeout_ms, 2000);
+    const char *bad[] = {"0x10", "1e1",      " 5", "5 ", "+5", "-5",   "inf",
+                         "nan",  "infinity", "5s", ".",  "",   "1.2.3"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cr_assert_eq(wait_answer(bad[i], NULL, &s), 400, "timeout=%s", bad[i]);
+        cr_assert_eq(wait_answer("10", bad[i], &s), 400, "pollingInterval=%s", bad[i]);
     }
 }
 
