@@ -2,8 +2,10 @@
 
 #include "base/json.h"
 #include "base/mem.h"
+#include "taskhub/instance.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,8 +271,17 @@ enum gw_config_result gw_config_load(int argc, char **argv, struct gw_config *ou
             set(&opts[k], opts[k].def, out, err_stream, "default");
         }
     }
-    if (!out->task_hub)
+    bool from_host_json = !out->task_hub;
+    if (from_host_json)
         out->task_hub = hub_from_host_json();
+    if (!hub_name_ok(out->task_hub)) {
+        /* Every request without taskHub would be answered 400: stop now. */
+        fprintf(err_stream,
+                "durable-gateway: %s: the task hub name is not valid: it must be 3 to 45 letters and digits, "
+                "starting with a letter\n",
+                from_host_json ? "host.json's extensions.durableTask.hubName" : "--task-hub (DG_TASK_HUB)");
+        return GW_CONFIG_ERROR;
+    }
     if (out->public_url) {
         const char *u = out->public_url;
         size_t n = strlen(u);

@@ -11,6 +11,18 @@ check "unknown option exits 2" '"$bin" --bogus >/dev/null 2>&1; [ $? -eq 2 ]'
 out=$(AzureWebJobsStorage= "$bin" --no-auth --connection-string "AccountName=a;AccountKey=s3cr3t!!" 2>&1); rc=$?
 check "bad connection string exits 2 without echoing the key" '[ $rc -eq 2 ] && ! grep -q s3cr3t <<<"$out" && grep -q "AccountKey is not valid base64" <<<"$out"'
 
+for hub in bad-hub ab 1Hub "Hub name" HubNameOfFortySixCharactersIsOneTooManyForIt12; do
+    out=$(DG_TASK_HUB= "$bin" --no-auth --connection-string UseDevelopmentStorage=true --task-hub "$hub" 2>&1); rc=$?
+    check "--task-hub '$hub' stops the gateway with exit 2" '[ $rc -eq 2 ] && grep -q "task hub name is not valid" <<<"$out"'
+done
+out=$(DG_TASK_HUB=bad_hub "$bin" --no-auth --connection-string UseDevelopmentStorage=true 2>&1); rc=$?
+check "DG_TASK_HUB is checked too" '[ $rc -eq 2 ] && grep -q "task hub name is not valid" <<<"$out"'
+hjdir=$(mktemp -d)
+printf '{"extensions":{"durableTask":{"hubName":"my-hub"}}}' > "$hjdir/host.json"
+out=$(cd "$hjdir" && DG_TASK_HUB= "$bin" --no-auth --connection-string UseDevelopmentStorage=true 2>&1); rc=$?
+rm -rf "$hjdir"
+check "a bad hubName in host.json stops it too" '[ $rc -eq 2 ] && grep -q "host.json" <<<"$out"'
+
 out=$("$bin" --connection-string UseDevelopmentStorage=true 2>&1); rc=$?
 check "no key file and no --no-auth refuses to start" '[ $rc -eq 2 ] && grep -q -- "--key-file" <<<"$out"'
 keys=$(mktemp)
