@@ -111,8 +111,11 @@ static const char *forwarded(const rt_request *rq, const char *name)
 }
 
 /* The origin of generated links: the configured public origin, else (when
- * trusted) the forwarded scheme and host, each falling back to the request's
- * own, else the Host the client called. */
+ * trusted) the forwarded scheme and host when both are present and usable (a
+ * scheme of http or https, a plain host[:port]), else the Host the client
+ * called. Never one forwarded header alone: a proxy that sets only one is not
+ * the proxy --trust-forwarded was meant for, and half of its view mixed with
+ * the request's own makes links to an origin nobody serves. */
 static const char *request_origin(const struct rt_env *env, const rt_request *rq)
 {
     if (env->public_origin)
@@ -122,10 +125,10 @@ static const char *request_origin(const struct rt_env *env, const rt_request *rq
     if (env->trust_forwarded) {
         const char *proto = forwarded(rq, "X-Forwarded-Proto");
         const char *fh = forwarded(rq, "X-Forwarded-Host");
-        if (proto && strcasecmp(proto, "https") == 0)
-            scheme = "https";
-        if (host_ok(fh))
+        if (proto && (strcasecmp(proto, "https") == 0 || strcasecmp(proto, "http") == 0) && host_ok(fh)) {
+            scheme = strcasecmp(proto, "https") == 0 ? "https" : "http";
             host = fh;
+        }
     }
     if (host_ok(host))
         return dg_arena_printf(rq->arena, "%s://%s", scheme, host);

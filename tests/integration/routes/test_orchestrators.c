@@ -383,8 +383,25 @@ Test(start, links_follow_public_origin_and_forwarded_headers)
     r.headers = evil;
     r.path = "/durabletask/orchestrators/Hello/l3";
     rs = th_call(&t, &r);
-    cr_assert(strncmp(th_header(&rs, "Location"), "https://gw.test:7071/", 21) == 0,
-              "an odd host is not pasted (the forwarded scheme still applies): %s",
+    cr_assert(strncmp(th_header(&rs, "Location"), "http://gw.test:7071/", 20) == 0,
+              "an odd host is not pasted, and the scheme does not apply alone: %s",
+              th_header(&rs, "Location"));
+    const struct rt_param *const halves[] = {(struct rt_param[]){{"X-Forwarded-Proto", "https"}},
+                                             (struct rt_param[]){{"X-Forwarded-Host", "api.example.com"}}};
+    for (size_t i = 0; i < 2; i++) {
+        r.headers = halves[i];
+        r.nheaders = 1;
+        r.path = dg_arena_printf(t.a, "/durabletask/orchestrators/Hello/half%zu", i);
+        rs = th_call(&t, &r);
+        cr_assert(strncmp(th_header(&rs, "Location"), "http://gw.test:7071/", 20) == 0,
+                  "one forwarded header alone is not used: %s", th_header(&rs, "Location"));
+    }
+    struct rt_param odd_scheme[] = {{"X-Forwarded-Proto", "gopher"}, {"X-Forwarded-Host", "api.example.com"}};
+    r.headers = odd_scheme;
+    r.nheaders = 2;
+    r.path = "/durabletask/orchestrators/Hello/odd";
+    rs = th_call(&t, &r);
+    cr_assert(strncmp(th_header(&rs, "Location"), "http://gw.test:7071/", 20) == 0, "%s",
               th_header(&rs, "Location"));
     struct rt_param appended[] = {{"X-Forwarded-Proto", "https"},
                                   {"X-Forwarded-Host", "client-said.com, proxy-said.com"}};
