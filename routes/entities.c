@@ -260,6 +260,20 @@ static bool signal_input(const rt_ctx *c, rt_response *rs, const char **input)
                 ? dg_arena_printf(a, "Unexpected end of content. Path '', line %d, position %d.", line, pos)
                 : dg_arena_printf(a, "Unexpected character encountered. Path '', line %d, position %d.", line,
                                   pos);
+    } else {
+        /* cJSON skips any byte up to 0x20 around the value, not only JSON
+         * white space: dg_json_parse does not, and neither does the host. */
+        cJSON *strict = dg_json_parse(copy, rq->body_len);
+        if (!strict) {
+            size_t off = 0;
+            while (off < rq->body_len && ((unsigned char) copy[off] >= 0x20 || strchr(" \t\r\n", copy[off])))
+                off++;
+            int line, pos;
+            where(copy, off + 1, &line, &pos);
+            detail = dg_arena_printf(a, "Unexpected character encountered. Path '', line %d, position %d.",
+                                     line, pos);
+        }
+        cJSON_Delete(strict);
     }
     if (detail) {
         rt_set_message(rs, a, 400, dg_arena_printf(a, "Could not parse JSON content: %s", detail));

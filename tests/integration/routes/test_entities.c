@@ -812,6 +812,14 @@ Test(entities, signal_400s)
         &rs, 400, "entityKey (Parameter 'Entity keys must not contain /, \\, #, ?, or control characters.')");
     rs = call((struct req){.method = "DELETE", .path = "entities/counter/a%00b"});
     cr_assert_eq(rs.status, 400, "a NUL in a path is refused at the edge");
+    rs = call((struct req){.method = "POST",
+                           .path = "entities/counter/k",
+                           .query = "op=add",
+                           .content_type = "application/json",
+                           .body = "5\x01"});
+    assert_message(
+        &rs, 400,
+        "Could not parse JSON content: Unexpected character encountered. Path '', line 1, position 2.");
     rs = call((struct req){.method = "POST", .path = "entities/a%40b/k"});
     assert_message(&rs, 400, "Entity names must not contain @, /, \\, #, ?, or control characters.");
     rs = call((struct req){.method = "POST",

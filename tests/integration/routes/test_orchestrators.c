@@ -187,6 +187,10 @@ Test(start, bad_json_and_bad_ids_are_400_form_b)
                  "trailing data");
     cr_assert_eq(th_do(&t, "POST", "/durabletask/orchestrators/Hello/x1", NULL, "\"\xff\"").status, 400,
                  "not UTF-8");
+    cr_assert_eq(th_do(&t, "POST", "/durabletask/orchestrators/Hello/x1", NULL, "{}\x01").status, 400,
+                 "a control byte after the value (cJSON skips it, the host does not)");
+    cr_assert_eq(th_do(&t, "POST", "/durabletask/orchestrators/Hello/x1", NULL, "\x01 5").status, 400,
+                 "a control byte before the value");
     const char *bad[] = {"%40entity", "a%23b", "a%3Fb",  "a%5Cb", "a%2Fb",    "tab%09id",
                          "del%7F",    "a%00b", "%C0%80", "%FF",   "%ED%A0%80"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
