@@ -203,7 +203,7 @@ char *dg_redact(dg_arena *a, const char *s)
     if (s[0] == '/' || strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0)
         return dg_redact_target(a, s);
     dg_buf b;
-    dg_buf_init(&b, strlen(s) * 2 + 64);
+    dg_buf_init(&b, (size_t) -1 / 4); /* no cap: the text is in memory already (REDACTED may outgrow it) */
     size_t i = 0, n = strlen(s);
     while (i < n) {
         /* A "SharedKey account:signature" or "SharedKeyLite ..." value. */
@@ -212,8 +212,8 @@ char *dg_redact(dg_arena *a, const char *s)
             if (strncasecmp(s + j, "Lite", 4) == 0)
                 j += 4;
             if (s[j] == ' ') {
-                dg_buf_add(&b, s + i, j + 1 - i);
-                dg_buf_adds(&b, "REDACTED");
+                (void) dg_buf_add(&b, s + i, j + 1 - i);
+                (void) dg_buf_adds(&b, "REDACTED");
                 i = j + 1;
                 while (i < n && s[i] != ' ' && s[i] != ',' && s[i] != ';' && s[i] != '&')
                     i++;
@@ -225,19 +225,21 @@ char *dg_redact(dg_arena *a, const char *s)
             size_t st = i;
             while (st > 0 && s[st - 1] != '?' && s[st - 1] != '&' && s[st - 1] != ';' && s[st - 1] != ' ')
                 st--;
-            dg_buf_addc(&b, '=');
+            (void) dg_buf_addc(&b, '=');
             i++;
             int kind = secret_kind(s + st, i - 1 - st);
             if (kind) {
-                dg_buf_adds(&b, "REDACTED");
+                (void) dg_buf_adds(&b, "REDACTED");
                 while (i < n && s[i] != ';' && (kind == 2 || (s[i] != '&' && s[i] != ' ')))
                     i++;
             }
             continue;
         }
-        dg_buf_addc(&b, s[i]);
+        (void) dg_buf_addc(&b, s[i]);
         i++;
     }
+    if (dg_buf_err(&b)) /* the buffer poisons itself: one check covers every append */
+        dg_fatal("redacted text past its cap");
     char *r = dg_arena_strndup(a, dg_buf_str(&b), b.len);
     dg_buf_free(&b);
     return r;
