@@ -1,5 +1,6 @@
 #include "auth/keys.h"
 
+#include "base/json.h"
 #include "base/mem.h"
 
 #include <cjson/cJSON.h>
@@ -60,8 +61,9 @@ static int add(auth_keys *k, const cJSON *v, enum level level, char *err, size_t
 
 auth_keys *auth_keys_parse(const char *json, size_t n, char *err, size_t errlen)
 {
+    dg_mem_init();
     auth_keys *k = dg_xcalloc(1, sizeof *k);
-    cJSON *root = cJSON_ParseWithLength(json, n);
+    cJSON *root = dg_json_parse(json, n);
     if (!cJSON_IsObject(root)) {
         fail(err, errlen, "not a JSON object");
         goto bad;

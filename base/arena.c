@@ -30,6 +30,10 @@ struct dg_arena {
 
 static struct block *block_new(size_t size)
 {
+    /* sizeof *b + size must not wrap to a small block that is then used as a
+     * huge one: no real allocation comes near, so a size that would is a bug. */
+    if (size > SIZE_MAX - sizeof(struct block))
+        dg_fatal("arena allocation overflow");
     struct block *b = dg_xmalloc(sizeof *b + size);
     b->next = NULL;
     b->size = size;
@@ -121,6 +125,8 @@ void *dg_arena_zalloc(dg_arena *a, size_t n)
 
 char *dg_arena_strndup(dg_arena *a, const char *s, size_t n)
 {
+    if (n == SIZE_MAX)
+        dg_fatal("arena allocation overflow");
     char *p = dg_arena_alloc(a, n + 1);
     if (n)
         memcpy(p, s, n);

@@ -12,6 +12,7 @@ void dg_buf_init(dg_buf *b, size_t max)
     b->len = 0;
     b->alloc = 0;
     b->max = max;
+    b->err = DG_OK;
 }
 
 void dg_buf_free(dg_buf *b)
@@ -22,15 +23,29 @@ void dg_buf_free(dg_buf *b)
 
 void dg_buf_reset(dg_buf *b)
 {
+    b->err = DG_OK;
     b->len = 0;
     if (b->d)
         b->d[0] = '\0';
 }
 
+/* Frees the contents and makes every later append fail with err. */
+static dg_err poison(dg_buf *b, dg_err err)
+{
+    free(b->d);
+    b->d = NULL;
+    b->len = 0;
+    b->alloc = 0;
+    b->err = err;
+    return err;
+}
+
 dg_err dg_buf_add(dg_buf *b, const void *p, size_t n)
 {
+    if (b->err)
+        return b->err;
     if (n > b->max - b->len)
-        return DG_ETOOBIG;
+        return poison(b, DG_ETOOBIG);
     if (b->len + n + 1 > b->alloc) {
         size_t a = b->alloc ? b->alloc : 256;
         while (a < b->len + n + 1)
@@ -59,13 +74,15 @@ dg_err dg_buf_addc(dg_buf *b, char c)
 
 dg_err dg_buf_addf(dg_buf *b, const char *fmt, ...)
 {
+    if (b->err)
+        return b->err;
     char small[256];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
     if (n < 0)
-        return DG_EINVAL;
+        return poison(b, DG_EINVAL);
     if ((size_t) n < sizeof small)
         return dg_buf_add(b, small, (size_t) n);
     char *big = dg_xmalloc((size_t) n + 1);
@@ -77,6 +94,11 @@ dg_err dg_buf_addf(dg_buf *b, const char *fmt, ...)
     return rc;
 }
 
+dg_err dg_buf_err(const dg_buf *b)
+{
+    return b->err;
+}
+
 const char *dg_buf_str(const dg_buf *b)
 {
     return b->d ? b->d : "";
@@ -84,6 +106,10 @@ const char *dg_buf_str(const dg_buf *b)
 
 char *dg_buf_take(dg_buf *b)
 {
+    if (b->err) {
+        dg_buf_init(b, b->max);
+        return NULL;
+    }
     char *p = b->d ? b->d : dg_xstrdup("");
     dg_buf_init(b, b->max);
     return p;

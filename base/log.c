@@ -1,8 +1,11 @@
 #include "base/log.h"
 
 #include "base/buf.h"
+#include "base/mem.h"
+#include "base/utf8.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,24 +33,68 @@ int dg_log_level_parse(const char *s)
     return -1;
 }
 
+size_t dg_log_escape(char *out, size_t cap, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t w = 0;
+    if (cap == 0)
+        return 0;
+    for (size_t i = 0; i < n;) {
+        size_t at = i;
+        int32_t cp = dg_utf8_next((const unsigned char *) s, n, &i);
+        if (cp >= 0x20 && cp != 0x7F && cp != '\\') {
+            if (w + (i - at) >= cap)
+                break;
+            memcpy(out + w, s + at, i - at);
+            w += i - at;
+            continue;
+        }
+        if (w + 4 >= cap)
+            break;
+        unsigned char ch = (unsigned char) s[at];
+        out[w++] = '\\';
+        if (cp == '\\') {
+            out[w++] = '\\';
+        } else {
+            out[w++] = 'x';
+            out[w++] = hex[ch >> 4];
+            out[w++] = hex[ch & 15];
+        }
+        i = at + 1; /* a malformed sequence: this byte alone, then resync */
+    }
+    out[w] = '\0';
+    return w;
+}
+
 void dg_log(enum dg_log_level lvl, const char *reqid, const char *fmt, ...)
 {
     static const char *const tags[] = {"debug", "info", "warn", "error"};
     if ((int) lvl < g_level)
         return;
-    char line[2048];
+    char msg[2048];
+    char line[4 * sizeof msg + 128];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s [%s] ", tm.tm_year + 1900,
+    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s [", tm.tm_year + 1900,
                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-                     tags[lvl], reqid ? reqid : "-");
+                     tags[lvl]);
+    if (n < 0 || (size_t) n >= sizeof line)
+        return;
+    size_t at = (size_t) n;
+    const char *id = reqid ? reqid : "-";
+    at += dg_log_escape(line + at, 64, id, strlen(id));
+    memcpy(line + at, "] ", 3);
+    at += 2;
     va_list ap;
     va_start(ap, fmt);
-    if (n > 0 && (size_t) n < sizeof line)
-        vsnprintf(line + n, sizeof line - (size_t) n, fmt, ap);
+    int m = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (m < 0)
+        m = 0;
+    size_t mn = (size_t) m < sizeof msg ? (size_t) m : sizeof msg - 1;
+    dg_log_escape(line + at, sizeof line - at, msg, mn);
     /* One fputs per line, so lines from different threads do not interleave. */
     size_t len = strlen(line);
     if (len >= sizeof line - 1)
@@ -71,10 +118,92 @@ static int secret_kind(const char *name, size_t n)
     return 0;
 }
 
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Whether the raw name p[0..n) of a query parameter reads as code or sig: trimmed,
+ * decoded as the router does (a bad escape kept as it is, so a name the router
+ * would drop is still looked at), trimmed again and cut at a NUL. */
+static bool secret_param(const char *p, size_t n)
+{
+    while (n && blank(*p))
+        p++, n--;
+    while (n && blank(p[n - 1]))
+        n--;
+    char name[8];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = p[i];
+        if (ch == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+            ch = (char) (hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+            i += 2;
+        } else if (ch == '+') {
+            ch = ' ';
+        }
+        if (ch == '\0')
+            break;
+        if (k == sizeof name)
+            return false; /* longer than any secret's name */
+        name[k++] = ch;
+    }
+    size_t st = 0;
+    while (st < k && blank(name[st]))
+        st++;
+    while (k > st && blank(name[k - 1]))
+        k--;
+    return (k - st == 4 && strncasecmp(name + st, "code", 4) == 0) ||
+           (k - st == 3 && strncasecmp(name + st, "sig", 3) == 0);
+}
+
+char *dg_redact_target(dg_arena *a, const char *target)
+{
+    const char *q = strchr(target, '?');
+    if (!q)
+        return dg_arena_strdup(a, target);
+    dg_buf b;
+    dg_buf_init(&b, (size_t) -1 / 4); /* no cap: the text is in memory already */
+    (void) dg_buf_add(&b, target, (size_t) (q + 1 - target));
+    const char *p = q + 1;
+    for (;;) {
+        size_t n = strcspn(p, "&");
+        const char *eq = memchr(p, '=', n);
+        if (eq && secret_param(p, (size_t) (eq - p))) {
+            (void) dg_buf_add(&b, p, (size_t) (eq + 1 - p));
+            (void) dg_buf_adds(&b, "REDACTED");
+        } else {
+            (void) dg_buf_add(&b, p, n);
+        }
+        if (!p[n])
+            break;
+        (void) dg_buf_addc(&b, '&');
+        p += n + 1;
+    }
+    if (dg_buf_err(&b)) /* the buffer poisons itself: one check covers every append */
+        dg_fatal("redacted target past its cap");
+    char *r = dg_arena_strndup(a, dg_buf_str(&b), b.len);
+    dg_buf_free(&b);
+    return r;
+}
+
 char *dg_redact(dg_arena *a, const char *s)
 {
+    if (s[0] == '/' || strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0)
+        return dg_redact_target(a, s);
     dg_buf b;
-    dg_buf_init(&b, strlen(s) * 2 + 64);
+    dg_buf_init(&b, (size_t) -1 / 4); /* no cap: the text is in memory already (REDACTED may outgrow it) */
     size_t i = 0, n = strlen(s);
     while (i < n) {
         /* A "SharedKey account:signature" or "SharedKeyLite ..." value. */
@@ -83,8 +212,8 @@ char *dg_redact(dg_arena *a, const char *s)
             if (strncasecmp(s + j, "Lite", 4) == 0)
                 j += 4;
             if (s[j] == ' ') {
-                dg_buf_add(&b, s + i, j + 1 - i);
-                dg_buf_adds(&b, "REDACTED");
+                (void) dg_buf_add(&b, s + i, j + 1 - i);
+                (void) dg_buf_adds(&b, "REDACTED");
                 i = j + 1;
                 while (i < n && s[i] != ' ' && s[i] != ',' && s[i] != ';' && s[i] != '&')
                     i++;
@@ -96,19 +225,21 @@ char *dg_redact(dg_arena *a, const char *s)
             size_t st = i;
             while (st > 0 && s[st - 1] != '?' && s[st - 1] != '&' && s[st - 1] != ';' && s[st - 1] != ' ')
                 st--;
-            dg_buf_addc(&b, '=');
+            (void) dg_buf_addc(&b, '=');
             i++;
             int kind = secret_kind(s + st, i - 1 - st);
             if (kind) {
-                dg_buf_adds(&b, "REDACTED");
+                (void) dg_buf_adds(&b, "REDACTED");
                 while (i < n && s[i] != ';' && (kind == 2 || (s[i] != '&' && s[i] != ' ')))
                     i++;
             }
             continue;
         }
-        dg_buf_addc(&b, s[i]);
+        (void) dg_buf_addc(&b, s[i]);
         i++;
     }
+    if (dg_buf_err(&b)) /* the buffer poisons itself: one check covers every append */
+        dg_fatal("redacted text past its cap");
     char *r = dg_arena_strndup(a, dg_buf_str(&b), b.len);
     dg_buf_free(&b);
     return r;

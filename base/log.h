@@ -14,8 +14,19 @@ enum dg_log_level dg_log_get_level(void);
 /* Parses "debug", "info", "warn", "error"; -1 if unknown. */
 int dg_log_level_parse(const char *s);
 
+/* One line: the time, the level, the request id, then the formatted message
+ * with every byte that could forge or garble a line escaped (dg_log_escape):
+ * what a client sent (a request target, a header) is logged as it came,
+ * without a raw ESC, CR or LF in it. */
 void dg_log(enum dg_log_level lvl, const char *reqid, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Copies s[0..n) into out (cap bytes, NUL-terminated), writing each control
+ * byte (0x00-0x1F, 0x7F) and each byte that is not part of valid UTF-8 as
+ * \xNN and a backslash as \\; valid UTF-8 and printable ASCII stay as they
+ * are. Stops before an escape that would not fit whole. Returns the length
+ * written. */
+size_t dg_log_escape(char *out, size_t cap, const char *s, size_t n);
 
 #define DG_DEBUG(id, ...) dg_log(DG_LOG_DEBUG, (id), __VA_ARGS__)
 #define DG_INFO(id, ...)  dg_log(DG_LOG_INFO, (id), __VA_ARGS__)
@@ -25,7 +36,18 @@ void dg_log(enum dg_log_level lvl, const char *reqid, const char *fmt, ...)
 /* A copy of s in which the value of every secret-bearing parameter is replaced by
  * "REDACTED": query parameters `code`, `sig` (and any SAS `sig`), connection-string
  * parts `AccountKey` and `SharedAccessSignature`, and `SharedKey account:signature`
- * authorisation values. Names are matched case-insensitively. */
+ * authorisation values. Names are matched case-insensitively. A request target
+ * or URL (s starts with '/', "http://" or "https://") is redacted by
+ * dg_redact_target instead. */
 char *dg_redact(dg_arena *a, const char *s);
+
+/* A request target or URL ("/path?query", "https://host/path?query") for a log
+ * line: the value of every query parameter whose name, read as the router
+ * reads it (split on '&', trimmed, percent-decoded with '+' as a space), is
+ * `code` or `sig` in any case becomes REDACTED, up to the next '&' whatever it
+ * holds (';' included). So ?%63ode=KEY, ?CoDe=KEY and ?code=K;EY are all
+ * redacted; the path and every other parameter are kept as sent (dg_log escapes
+ * control bytes). The result lives in a. */
+char *dg_redact_target(dg_arena *a, const char *target);
 
 #endif

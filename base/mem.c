@@ -1,5 +1,9 @@
 #include "base/mem.h"
 
+#include <cjson/cJSON.h>
+#include <libxml/parser.h>
+#include <libxml/xmlmemory.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,4 +49,24 @@ char *dg_xstrndup(const char *s, size_t n)
 char *dg_xstrdup(const char *s)
 {
     return dg_xstrndup(s, strlen(s));
+}
+
+static void *json_malloc(size_t n)
+{
+    return dg_xmalloc(n);
+}
+
+static void mem_init_once(void)
+{
+    cJSON_Hooks hooks = {.malloc_fn = json_malloc, .free_fn = free};
+    cJSON_InitHooks(&hooks);
+    if (xmlMemSetup(free, dg_xmalloc, dg_xrealloc, dg_xstrdup) != 0)
+        dg_fatal("xmlMemSetup failed");
+    xmlInitParser();
+}
+
+void dg_mem_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, mem_init_once);
 }

@@ -13,5 +13,13 @@ void *dg_xrealloc(void *p, size_t n);
 char *dg_xstrdup(const char *s);
 char *dg_xstrndup(const char *s, size_t n);
 _Noreturn void dg_fatal(const char *what);
+/* Routes the libraries' allocations through the functions above, so running
+ * out of memory aborts there too: cJSON (cJSON_InitHooks) and libxml2
+ * (xmlMemSetup, then xmlInitParser, as a threaded program should). Once per
+ * process (pthread_once), before the first parse; idempotent and cheap, so
+ * every entry point calls it: the configuration (gw_config_load), connection
+ * strings and storage clients (az_account_parse, az_account_copy), the key
+ * file (auth_keys_parse) and the router (rt_dispatch). */
+void dg_mem_init(void);
 
 #endif

@@ -1,5 +1,7 @@
 #include "base/url.h"
 
+#include "base/mem.h"
+
 #include <string.h>
 
 static int unreserved(unsigned char c)
@@ -29,8 +31,9 @@ dg_err dg_url_encode(dg_buf *out, const char *s, size_t n, const char *keep)
 char *dg_url_encode_a(dg_arena *a, const char *s, size_t n, const char *keep)
 {
     dg_buf b;
-    dg_buf_init(&b, (size_t) -1 / 4);
-    dg_url_encode(&b, s, n, keep);
+    dg_buf_init(&b, (size_t) -1 / 4); /* no cap: the input is in memory already */
+    if (dg_url_encode(&b, s, n, keep))
+        dg_fatal("URL encoding past its cap");
     char *r = dg_arena_strndup(a, dg_buf_str(&b), b.len);
     dg_buf_free(&b);
     return r;
@@ -71,4 +74,28 @@ dg_err dg_url_decode(dg_arena *a, const char *s, size_t n, int plus_space, char 
     *out = r;
     *outlen = w;
     return DG_OK;
+}
+
+char *dg_url_escape_raw(dg_arena *a, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(s), extra = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) s[i];
+        extra += c <= 0x20 || c >= 0x7F ? 2 : 0;
+    }
+    char *r = dg_arena_alloc(a, n + extra + 1);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) s[i];
+        if (c <= 0x20 || c >= 0x7F) {
+            r[w++] = '%';
+            r[w++] = hex[c >> 4];
+            r[w++] = hex[c & 15];
+        } else {
+            r[w++] = (char) c;
+        }
+    }
+    r[w] = '\0';
+    return r;
 }

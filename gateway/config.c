@@ -1,6 +1,11 @@
 #include "gateway/config.h"
 
+#include "base/json.h"
+#include "base/mem.h"
+#include "taskhub/instance.h"
+
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,7 +102,7 @@ static const char *hub_from_host_json(void)
     char buf[65536];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
-    cJSON *j = cJSON_ParseWithLength(buf, n);
+    cJSON *j = dg_json_parse(buf, n);
     cJSON *ext = cJSON_GetObjectItemCaseSensitive(j, "extensions");
     cJSON *dt = cJSON_GetObjectItemCaseSensitive(ext, "durableTask");
     cJSON *name = cJSON_GetObjectItemCaseSensitive(dt, "hubName");
@@ -126,7 +131,7 @@ static cJSON *load_file(const char *path, FILE *err)
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     int big = !feof(f);
     fclose(f);
-    cJSON *j = big ? NULL : cJSON_ParseWithLength(buf, n);
+    cJSON *j = big ? NULL : dg_json_parse(buf, n);
     if (!cJSON_IsObject(j)) {
         fprintf(err, "durable-gateway: --config %s: not a JSON object of options (or over 64 KiB)\n", path);
         cJSON_Delete(j);
@@ -155,7 +160,7 @@ static const char *file_value(cJSON *file, const char *flag)
         return cJSON_IsTrue(it) ? "1" : "0";
     if (cJSON_IsNumber(it)) {
         /* The printed number replaces the item, so the tree owns the text. */
-        char *text = cJSON_PrintUnformatted(it);
+        char *text = dg_json_print(it);
         cJSON *str = cJSON_CreateString(text);
         cJSON_free(text);
         cJSON_ReplaceItemInObjectCaseSensitive(file, flag, str);
@@ -211,6 +216,7 @@ static int set(const struct opt *o, const char *v, struct gw_config *out, FILE *
 enum gw_config_result gw_config_load(int argc, char **argv, struct gw_config *out, FILE *out_stream,
                                      FILE *err_stream)
 {
+    dg_mem_init();
     memset(out, 0, sizeof *out);
     int given[NOPTS] = {0};
     for (int i = 1; i < argc; i++) {
@@ -275,8 +281,17 @@ enum gw_config_result gw_config_load(int argc, char **argv, struct gw_config *ou
             set(&opts[k], opts[k].def, out, err_stream, "default");
         }
     }
-    if (!out->task_hub)
+    bool from_host_json = !out->task_hub;
+    if (from_host_json)
         out->task_hub = hub_from_host_json();
+    if (!hub_name_ok(out->task_hub)) {
+        /* Every request without taskHub would be answered 400: stop now. */
+        fprintf(err_stream,
+                "durable-gateway: %s: the task hub name is not valid: it must be 3 to 45 letters and digits, "
+                "starting with a letter\n",
+                from_host_json ? "host.json's extensions.durableTask.hubName" : "--task-hub (DG_TASK_HUB)");
+        return GW_CONFIG_ERROR;
+    }
     if (out->public_url) {
         const char *u = out->public_url;
         size_t n = strlen(u);
@@ -291,7 +306,7 @@ enum gw_config_result gw_config_load(int argc, char **argv, struct gw_config *ou
             return GW_CONFIG_ERROR;
         }
         free(g_public_url);
-        g_public_url = strndup(u, n);
+        g_public_url = dg_xstrndup(u, n);
         out->public_url = g_public_url;
     }
     if (!out->key_file && !out->no_auth) {

@@ -55,6 +55,7 @@ static az_client *open_storage(const char *what, const char *connection_string, 
 
 int main(int argc, char **argv)
 {
+    dg_mem_init();
     struct gw_config cfg;
     switch (gw_config_load(argc, argv, &cfg, stdout, stderr)) {
     case GW_CONFIG_EXIT:

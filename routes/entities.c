@@ -1,6 +1,8 @@
 /* Entity routes (http-api.md §4.12): read one entity's state, list entities,
  * signal an operation, and delete (the signal "delete"). Storage side in
  * taskhub/entity.c (storage-schema.md §12). */
+#include "base/json.h"
+#include "base/mem.h"
 #include "base/utf8.h"
 #include "routes/handlers.h"
 #include "taskhub/entity.h"
@@ -68,17 +70,20 @@ static bool query_time(const rt_ctx *c, const char *name, dg_ticks *out)
     return dg_iso_parse(t, n, out) == DG_OK;
 }
 
+/* top: a decimal integer (rt_param_int), below 1 the default; -1 when it is
+ * not one (the caller answers 400). */
 static int query_top(const rt_ctx *c)
 {
-    const char *v = rt_query(c, "top");
-    if (!v || !*v)
+    int n = DEFAULT_TOP;
+    switch (rt_param_int(c, "top", &n)) {
+    case RT_PARAM_BAD:
+        return -1;
+    case RT_PARAM_ABSENT:
         return DEFAULT_TOP;
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (*end || errno || n < 1)
-        return DEFAULT_TOP;
-    return n > MAX_TOP ? MAX_TOP : (int) n;
+    case RT_PARAM_OK:
+        break;
+    }
+    return n < 1 ? DEFAULT_TOP : n > MAX_TOP ? MAX_TOP : n;
 }
 
 /* Stored state text as a JSON value: the JSON it holds, else the text as a
@@ -104,7 +109,7 @@ void rt_get_entity(const rt_ctx *c, rt_response *rs)
         rt_storage_error(c, rs, rc); /* 404, empty, when there is no row or no state */
         return;
     }
-    cJSON *j = cJSON_Parse(state);
+    cJSON *j = dg_json_parse(state, strlen(state));
     if (j) {
         /* The state text is the body, as stored. */
         cJSON_Delete(j);
@@ -124,6 +129,10 @@ void rt_list_entities(const rt_ctx *c, rt_response *rs)
     };
     if (q.name && !hub_entity_name_ok(q.name)) {
         rt_set_message(rs, a, 400, BAD_NAME_MESSAGE);
+        return;
+    }
+    if (q.top < 0) {
+        rt_set_argument_error(c, rs, "The 'top' parameter must be a decimal integer.");
         return;
     }
     if (!query_time(c, "lastOperationTimeFrom", &q.from) || q.from <= DG_TICKS_MIN)
@@ -164,30 +173,30 @@ void rt_list_entities(const rt_ctx *c, rt_response *rs)
 static void json_string(dg_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    dg_buf_addc(b, '"');
+    (void) dg_buf_addc(b, '"');
     for (size_t i = 0; i < n;) {
         size_t at = i;
         int32_t cp = dg_utf8_next((const unsigned char *) s, n, &i);
         if (cp < 0) {
-            dg_buf_adds(b, "\xEF\xBF\xBD");
+            (void) dg_buf_adds(b, "\xEF\xBF\xBD");
             i = at + 1;
         } else if (cp == '"' || cp == '\\') {
-            dg_buf_addc(b, '\\');
-            dg_buf_addc(b, (char) cp);
+            (void) dg_buf_addc(b, '\\');
+            (void) dg_buf_addc(b, (char) cp);
         } else if (cp == '\n') {
-            dg_buf_adds(b, "\\n");
+            (void) dg_buf_adds(b, "\\n");
         } else if (cp == '\r') {
-            dg_buf_adds(b, "\\r");
+            (void) dg_buf_adds(b, "\\r");
         } else if (cp == '\t') {
-            dg_buf_adds(b, "\\t");
+            (void) dg_buf_adds(b, "\\t");
         } else if (cp < 0x20) {
             char e[6] = {'\\', 'u', '0', '0', hex[cp >> 4], hex[cp & 15]};
-            dg_buf_add(b, e, sizeof e);
+            (void) dg_buf_add(b, e, sizeof e);
         } else {
-            dg_buf_add(b, s + at, i - at);
+            (void) dg_buf_add(b, s + at, i - at);
         }
     }
-    dg_buf_addc(b, '"');
+    (void) dg_buf_addc(b, '"');
 }
 
 /* Line and position (1-based) of byte off in s, as Newtonsoft reports them. */
@@ -219,6 +228,8 @@ static bool signal_input(const rt_ctx *c, rt_response *rs, const char **input)
         dg_buf b;
         dg_buf_init(&b, 2 * rq->body_len * 3 + 16); /* every byte may grow to \u00XX */
         json_string(&b, rq->body, rq->body_len);
+        if (dg_buf_err(&b)) /* the buffer poisons itself: one check covers every append */
+            dg_fatal("escaped signal input past its cap");
         *input = dg_arena_strdup(a, dg_buf_str(&b));
         dg_buf_free(&b);
         return true;
@@ -249,6 +260,20 @@ static bool signal_input(const rt_ctx *c, rt_response *rs, const char **input)
                 ? dg_arena_printf(a, "Unexpected end of content. Path '', line %d, position %d.", line, pos)
                 : dg_arena_printf(a, "Unexpected character encountered. Path '', line %d, position %d.", line,
                                   pos);
+    } else {
+        /* cJSON skips any byte up to 0x20 around the value, not only JSON
+         * white space: dg_json_parse does not, and neither does the host. */
+        cJSON *strict = dg_json_parse(copy, rq->body_len);
+        if (!strict) {
+            size_t off = 0;
+            while (off < rq->body_len && ((unsigned char) copy[off] >= 0x20 || strchr(" \t\r\n", copy[off])))
+                off++;
+            int line, pos;
+            where(copy, off + 1, &line, &pos);
+            detail = dg_arena_printf(a, "Unexpected character encountered. Path '', line %d, position %d.",
+                                     line, pos);
+        }
+        cJSON_Delete(strict);
     }
     if (detail) {
         rt_set_message(rs, a, 400, dg_arena_printf(a, "Could not parse JSON content: %s", detail));

@@ -78,14 +78,26 @@ void rt_resume(const rt_ctx *c, rt_response *rs);
  * offset written +HH or +HHMM, and an offset whose '+' arrived as a space
  * (an unencoded '+' in a query string decodes to one). */
 bool rt_param_time(const rt_ctx *c, const char *name, dg_ticks *out);
-/* A decimal int. */
-bool rt_param_int(const rt_ctx *c, const char *name, int *out);
+/* A decimal integer: an optional '-' and digits, nothing else (no blanks, no
+ * '+', no hex, no fraction); one past the range of int is cut to it. The host
+ * ignores an invalid value (the default applies), which hid typos such as
+ * top=1.5 or top=0x10; the gateway answers 400 for it (rt_set_argument_error). */
+enum rt_param_result { RT_PARAM_ABSENT, RT_PARAM_OK, RT_PARAM_BAD };
+enum rt_param_result rt_param_int(const rt_ctx *c, const char *name, int *out);
 /* A comma list (repeated parameters are joined already): items trimmed,
  * empty ones dropped. The items live in the request arena. */
 size_t rt_param_list(const rt_ctx *c, const char *name, const char *const **out);
 /* runtimeStatus: the items that name a status (hub_status_parse: exact enum
- * names or numbers), each once; the others are dropped silently. */
-size_t rt_param_statuses(const rt_ctx *c, const char *const **out);
+ * names or numbers), each once, in *out and *n. false when an item names no
+ * status (*bad is that item): the host drops such items silently, which widens
+ * the filter (a misspelt Completed lists, or purges, every status), so the
+ * gateway answers 400 instead (rt_set_argument_error). */
+bool rt_param_statuses(const rt_ctx *c, const char *const **out, size_t *n, const char **bad);
+
+/* The host's catch-all argument error: 400, form B, Message "One or more of
+ * the arguments submitted is incorrect", the given ExceptionMessage,
+ * System.ArgumentException. */
+void rt_set_argument_error(const rt_ctx *c, rt_response *rs, const char *exception_message);
 
 /* The continuation token of list and purge answers travels in this header,
  * both ways (http-api.md §4.4). Its text is the DurableTask.AzureStorage v2

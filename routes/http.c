@@ -1,6 +1,8 @@
 #include "routes/http.h"
 
+#include "base/json.h"
 #include "base/mem.h"
+#include "base/url.h"
 
 #include <cjson/cJSON.h>
 #include <stdatomic.h>
@@ -18,6 +20,14 @@ const char *rt_header(const rt_request *rq, const char *name)
 
 void rt_set_header(rt_response *rs, dg_arena *a, const char *name, const char *value)
 {
+    /* The last line of defence: the values are URLs, numbers and base64url
+     * tokens, so a control byte can only be request text that slipped through;
+     * percent-encoded, it cannot end the header. */
+    for (const char *p = value; *p; p++)
+        if ((unsigned char) *p < 0x20 || *p == 0x7F) {
+            value = dg_url_escape_raw(a, value);
+            break;
+        }
     if (rs->nheaders < RT_MAX_RESPONSE_HEADERS)
         rs->headers[rs->nheaders++] = (struct rt_param){dg_arena_strdup(a, name), dg_arena_strdup(a, value)};
 }
@@ -65,7 +75,7 @@ void rt_set_message(rt_response *rs, dg_arena *a, int status, const char *messag
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "Message", message);
-    char *txt = cJSON_PrintUnformatted(o);
+    char *txt = dg_json_print(o);
     rt_set_json(rs, a, status, txt);
     cJSON_free(txt);
     cJSON_Delete(o);
@@ -79,7 +89,7 @@ void rt_set_error(rt_response *rs, dg_arena *a, int status, const char *message,
     cJSON_AddStringToObject(o, "ExceptionMessage", exception_message ? exception_message : message);
     cJSON_AddStringToObject(o, "ExceptionType", exception_type ? exception_type : "System.ArgumentException");
     cJSON_AddNullToObject(o, "StackTrace");
-    char *txt = cJSON_PrintUnformatted(o);
+    char *txt = dg_json_print(o);
     rt_set_json(rs, a, status, txt);
     cJSON_free(txt);
     cJSON_Delete(o);
@@ -88,7 +98,7 @@ void rt_set_error(rt_response *rs, dg_arena *a, int status, const char *message,
 void rt_set_string(rt_response *rs, dg_arena *a, int status, const char *text)
 {
     cJSON *o = cJSON_CreateString(text);
-    char *txt = cJSON_PrintUnformatted(o);
+    char *txt = dg_json_print(o);
     rt_set_json(rs, a, status, txt);
     cJSON_free(txt);
     cJSON_Delete(o);

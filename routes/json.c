@@ -1,4 +1,5 @@
 /* Request bodies and instance-id checks shared by the handlers. */
+#include "base/json.h"
 #include "base/utf8.h"
 #include "routes/handlers.h"
 #include "taskhub/largemsg.h"
@@ -26,7 +27,7 @@ enum rt_body_result rt_body_json(const rt_ctx *c, const char **json)
     if (memchr(rq->body, '\0', rq->body_len) || !utf8_ok(rq->body, rq->body_len))
         return RT_BODY_INVALID;
     char *copy = dg_arena_strndup(rq->arena, rq->body, rq->body_len);
-    cJSON *j = cJSON_ParseWithOpts(copy, NULL, 1);
+    cJSON *j = dg_json_parse(copy, rq->body_len); /* all of it, with JSON white space only around */
     if (!j)
         return RT_BODY_INVALID;
     cJSON_Delete(j);

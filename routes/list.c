@@ -22,12 +22,21 @@ void rt_list_instances(const rt_ctx *c, rt_response *rs)
     struct hub_query q = {0};
     q.has_from = rt_param_time(c, "createdTimeFrom", &q.created_from);
     q.has_to = rt_param_time(c, "createdTimeTo", &q.created_to);
-    q.nstatuses = rt_param_statuses(c, &q.statuses);
+    const char *bad;
+    if (!rt_param_statuses(c, &q.statuses, &q.nstatuses, &bad)) {
+        rt_set_argument_error(c, rs, dg_arena_printf(a, "'%s' is not a runtime status.", bad));
+        return;
+    }
     q.nnames = rt_param_list(c, "name", &q.names); /* a gateway extension */
     q.id_prefix = rt_query(c, "instanceIdPrefix");
     bool show_input = rt_query_bool(c, "showInput", true);
     int top = LIST_TOP_DEFAULT;
-    if (rt_param_int(c, "top", &top))
+    enum rt_param_result tr = rt_param_int(c, "top", &top);
+    if (tr == RT_PARAM_BAD) {
+        rt_set_argument_error(c, rs, "The 'top' parameter must be a decimal integer.");
+        return;
+    }
+    if (tr == RT_PARAM_OK)
         top = top < 1 ? 1 : top > LIST_TOP_MAX ? LIST_TOP_MAX : top;
 
     cJSON *arr = cJSON_CreateArray();

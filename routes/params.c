@@ -66,18 +66,25 @@ bool rt_param_time(const rt_ctx *c, const char *name, dg_ticks *out)
     return dg_iso_parse(buf, strlen(buf), out) == DG_OK;
 }
 
-bool rt_param_int(const rt_ctx *c, const char *name, int *out)
+enum rt_param_result rt_param_int(const rt_ctx *c, const char *name, int *out)
 {
     const char *v = rt_query(c, name);
     if (!v || !*v)
-        return false;
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (*end || errno || n < INT_MIN || n > INT_MAX || !(is_digit(*v) || *v == '-' || *v == '+'))
-        return false;
-    *out = (int) n;
-    return true;
+        return RT_PARAM_ABSENT;
+    const char *d = *v == '-' ? v + 1 : v;
+    if (!*d)
+        return RT_PARAM_BAD;
+    long long n = 0;
+    for (const char *p = d; *p; p++) {
+        if (!is_digit(*p))
+            return RT_PARAM_BAD;
+        if (n <= INT_MAX)
+            n = n * 10 + (*p - '0');
+    }
+    if (*v == '-')
+        n = -n;
+    *out = n > INT_MAX ? INT_MAX : n < INT_MIN ? INT_MIN : (int) n;
+    return RT_PARAM_OK;
 }
 
 size_t rt_param_list(const rt_ctx *c, const char *name, const char *const **out)
@@ -101,22 +108,34 @@ size_t rt_param_list(const rt_ctx *c, const char *name, const char *const **out)
     return n;
 }
 
-size_t rt_param_statuses(const rt_ctx *c, const char *const **out)
+bool rt_param_statuses(const rt_ctx *c, const char *const **out, size_t *n, const char **bad)
 {
     const char *const *raw;
     size_t nraw = rt_param_list(c, "runtimeStatus", &raw);
     const char **st = dg_arena_alloc(c->rq->arena, (nraw ? nraw : 1) * sizeof *st);
-    size_t n = 0;
+    *out = st;
+    *n = 0;
+    *bad = NULL;
     for (size_t i = 0; i < nraw; i++) {
         const char *s = hub_status_parse(raw[i], strlen(raw[i]));
+        if (!s) {
+            *bad = raw[i];
+            *n = 0;
+            return false;
+        }
         bool dup = false;
-        for (size_t k = 0; k < n && s && !dup; k++)
+        for (size_t k = 0; k < *n && !dup; k++)
             dup = st[k] == s;
-        if (s && !dup)
-            st[n++] = s;
+        if (!dup)
+            st[(*n)++] = s;
     }
-    *out = st;
-    return n;
+    return true;
+}
+
+void rt_set_argument_error(const rt_ctx *c, rt_response *rs, const char *exception_message)
+{
+    rt_set_error(rs, c->rq->arena, 400, "One or more of the arguments submitted is incorrect",
+                 exception_message, "System.ArgumentException");
 }
 
 const char *rt_token_encode(dg_arena *a, const char *pk, const char *rk)

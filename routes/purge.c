@@ -64,15 +64,27 @@ void rt_purge_by_filter(const rt_ctx *c, rt_response *rs)
     f.q.has_to = true;
     if (!rt_param_time(c, "createdTimeTo", &f.q.created_to))
         f.q.created_to = dg_now_ticks();
-    /* Only terminal statuses are purged; when that leaves none (or none was
-     * given) there is no status condition at all: the provider's quirk (§9.8). */
-    const char *const *asked;
-    size_t nasked = rt_param_statuses(c, &asked);
-    const char **terminal = dg_arena_alloc(a, (nasked ? nasked : 1) * sizeof *terminal);
-    for (size_t i = 0; i < nasked; i++)
-        if (hub_status_terminal(asked[i]))
-            terminal[f.q.nstatuses++] = asked[i];
-    f.q.statuses = terminal;
+    /* runtimeStatus names finished statuses only. The provider drops the
+     * others, and when that leaves none it applies no status condition at all
+     * (§9.8), so runtimeStatus=Running (or a misspelt Compelted, which the host
+     * drops too) purged every instance in the range, active ones included.
+     * Such a filter is refused. No runtimeStatus at all still means every
+     * status, as in the host (README: deliberate differences). */
+    const char *bad;
+    if (!rt_param_statuses(c, &f.q.statuses, &f.q.nstatuses, &bad)) {
+        rt_set_argument_error(c, rs, dg_arena_printf(a, "'%s' is not a runtime status.", bad));
+        return;
+    }
+    for (size_t i = 0; i < f.q.nstatuses; i++)
+        if (!hub_status_terminal(f.q.statuses[i])) {
+            rt_set_argument_error(c, rs,
+                                  dg_arena_printf(a,
+                                                  "Purge by filter takes only finished statuses (Completed, "
+                                                  "Failed, Terminated, Canceled); '%s' would purge active "
+                                                  "instances.",
+                                                  f.q.statuses[i]));
+            return;
+        }
     /* No id_prefix (not a parameter of this route): entity rows are left out. */
     if (rt_token_decode(a, rt_header(c->rq, RT_TOKEN_HEADER), &f.q.after_pk, &f.q.after_rk) != DG_OK) {
         rt_set_message(rs, a, 400, "The continuation token is not valid.");

@@ -1,8 +1,10 @@
 #include "routes/router.h"
 
 #include "base/log.h"
+#include "base/mem.h"
 #include "base/str.h"
 #include "base/url.h"
+#include "base/utf8.h"
 #include "routes/handlers.h"
 #include "routes/status_read.h"
 #include "taskhub/instance.h"
@@ -110,8 +112,11 @@ static const char *forwarded(const rt_request *rq, const char *name)
 }
 
 /* The origin of generated links: the configured public origin, else (when
- * trusted) the forwarded scheme and host, each falling back to the request's
- * own, else the Host the client called. */
+ * trusted) the forwarded scheme and host when both are present and usable (a
+ * scheme of http or https, a plain host[:port]), else the Host the client
+ * called. Never one forwarded header alone: a proxy that sets only one is not
+ * the proxy --trust-forwarded was meant for, and half of its view mixed with
+ * the request's own makes links to an origin nobody serves. */
 static const char *request_origin(const struct rt_env *env, const rt_request *rq)
 {
     if (env->public_origin)
@@ -121,10 +126,10 @@ static const char *request_origin(const struct rt_env *env, const rt_request *rq
     if (env->trust_forwarded) {
         const char *proto = forwarded(rq, "X-Forwarded-Proto");
         const char *fh = forwarded(rq, "X-Forwarded-Host");
-        if (proto && strcasecmp(proto, "https") == 0)
-            scheme = "https";
-        if (host_ok(fh))
+        if (proto && (strcasecmp(proto, "https") == 0 || strcasecmp(proto, "http") == 0) && host_ok(fh)) {
+            scheme = strcasecmp(proto, "https") == 0 ? "https" : "http";
             host = fh;
+        }
     }
     if (host_ok(host))
         return dg_arena_printf(rq->arena, "%s://%s", scheme, host);
@@ -143,11 +148,28 @@ static az_client *request_storage(const struct rt_env *env, const char *name)
     return NULL;
 }
 
+/* Text a handler may take as a C string: no NUL byte (a value would end
+ * there: code=KEY%00anything compared as KEY) and valid UTF-8 (no overlong
+ * form such as %C0%80, no %FF, no encoded surrogate), as the host's and the
+ * storage service's strings are. */
+static bool text_ok(const char *s, size_t n)
+{
+    if (memchr(s, '\0', n))
+        return false;
+    for (size_t i = 0; i < n;)
+        if (dg_utf8_next((const unsigned char *) s, n, &i) < 0)
+            return false;
+    return true;
+}
+
 /* Pairs split on '&', name and value trimmed then decoded ('+' is a space);
  * repeated names joined with ',', except taskHub and connection, where the
- * first non-blank value wins. Undecodable pairs are dropped. */
-static void parse_query(dg_arena *a, const char *q, rt_ctx *c)
+ * first non-blank value wins. Undecodable pairs are dropped. A name or value
+ * that decodes to something text_ok refuses is kept in *bad (the first one),
+ * and the request is refused. */
+static void parse_query(dg_arena *a, const char *q, rt_ctx *c, const char **bad)
 {
+    *bad = NULL;
     size_t cap = 1;
     for (const char *p = q; *p; p++)
         cap += *p == '&';
@@ -166,6 +188,11 @@ static void parse_query(dg_arena *a, const char *q, rt_ctx *c)
         if (!name.n || dg_url_decode(a, name.p, name.n, 1, &dn, &nn) ||
             dg_url_decode(a, value.p ? value.p : "", value.n, 1, &dv, &nv))
             continue;
+        if (!text_ok(dn, nn) || !text_ok(dv, nv)) {
+            if (!*bad)
+                *bad = text_ok(dn, nn) ? dn : "";
+            continue;
+        }
         size_t i;
         for (i = 0; i < c->nquery; i++)
             if (strcasecmp(c->query[i].name, dn) == 0)
@@ -184,7 +211,7 @@ static void parse_query(dg_arena *a, const char *q, rt_ctx *c)
 /* The path after the base, split on '/' before decoding, so an encoded "%2F"
  * stays inside one segment (an instance id may hold '/'). Empty segments from
  * leading, trailing or doubled slashes are dropped. -1: no base matches or the
- * path does not decode. */
+ * path does not decode; -2: a segment decodes to something text_ok refuses. */
 static bool has_base(const char *path, const char *base, size_t n)
 {
     return strncasecmp(path, base, n) == 0 && (path[n] == '/' || path[n] == '\0');
@@ -217,8 +244,10 @@ static int split_path(dg_arena *a, const struct rt_env *env, const char *path, r
             return -1;
         char *d;
         size_t dn;
-        if (dg_url_decode(a, seg.p, seg.n, 0, &d, &dn) || memchr(d, '\0', dn))
+        if (dg_url_decode(a, seg.p, seg.n, 0, &d, &dn))
             return -1;
+        if (!text_ok(d, dn))
+            return -2;
         c->seg[c->nseg++] = d;
     }
     return 0;
@@ -286,15 +315,30 @@ static void invalidate_written(const rt_ctx *c)
 
 void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs)
 {
+    dg_mem_init(); /* once per process; the server calls it first, tests may not */
     dg_arena *a = rq->arena;
     rt_ctx c = {.env = env, .rq = rq};
     memset(rs, 0, sizeof *rs);
     int app;
-    if (split_path(a, env, rq->path, &c, &app) != 0) {
+    int sp = split_path(a, env, rq->path, &c, &app);
+    if (sp == -1) {
         rt_set_empty(rs, 404);
         return;
     }
-    parse_query(a, rq->raw_query ? rq->raw_query : "", &c);
+    const char *bad;
+    parse_query(a, rq->raw_query ? rq->raw_query : "", &c, &bad);
+    if (sp == -2 || bad) {
+        /* Before the key and any storage call: the text cannot be an id, a
+         * name, a key or a value (storage would refuse it as a key, or a C
+         * string would end early). The host's catch-all argument error. */
+        const char *what = sp == -2 ? "A path segment"
+                           : *bad   ? dg_arena_printf(a, "The value of the query parameter '%s'", bad)
+                                    : "A query parameter name";
+        rt_set_error(rs, a, 400, "One or more of the arguments submitted is incorrect",
+                     dg_arena_printf(a, "%s holds a NUL character or is not valid UTF-8.", what),
+                     "System.ArgumentException");
+        return;
+    }
     const struct route *r = NULL;
     const struct route *table = app ? app_routes : routes;
     size_t ntable = app ? sizeof app_routes / sizeof *app_routes : sizeof routes / sizeof *routes;
@@ -334,8 +378,12 @@ void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs
     }
     c.connection = conn && *conn ? conn : "Storage";
     c.origin = request_origin(env, rq);
-    c.url = dg_arena_printf(a, "%s%s%s%s", c.origin, rq->path, rq->raw_query && *rq->raw_query ? "?" : "",
-                            rq->raw_query ? rq->raw_query : "");
+    /* Sent back as Location: raw control and non-ASCII bytes of the target are
+     * percent-encoded, so a bare CR cannot end the header and nothing but a URL
+     * reaches it. */
+    c.url = dg_arena_printf(a, "%s%s%s%s", c.origin, dg_url_escape_raw(a, rq->path),
+                            rq->raw_query && *rq->raw_query ? "?" : "",
+                            rq->raw_query ? dg_url_escape_raw(a, rq->raw_query) : "");
     r->handler(&c, rs);
     if (r->scope == AUTH_WRITE)
         invalidate_written(&c);

@@ -1,4 +1,5 @@
 /* The instance status object (http-api.md §5.1), shared by status, list and wait. */
+#include "base/json.h"
 #include "base/time.h"
 #include "routes/handlers.h"
 
@@ -13,7 +14,7 @@ cJSON *rt_stored_value(const char *s)
         i++;
     if (!s[i])
         return cJSON_CreateString("");
-    cJSON *v = cJSON_Parse(s);
+    cJSON *v = dg_json_parse(s, strlen(s)); /* the whole text, or it is a string */
     return v ? v : cJSON_CreateString(s);
 }
 
@@ -42,7 +43,7 @@ cJSON *rt_status_object(const struct hub_instance *in, bool show_input)
 
 void rt_set_cjson(rt_response *rs, dg_arena *a, int status, cJSON *j)
 {
-    char *txt = cJSON_PrintUnformatted(j);
+    char *txt = dg_json_print(j);
     rt_set_json(rs, a, status, txt);
     cJSON_free(txt);
     cJSON_Delete(j);

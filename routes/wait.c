@@ -1,6 +1,7 @@
 /* The long-poll's route side (http-api.md §4.2): the wait parameters, the
  * held-request record, and the answers a finished or timed-out wait gives.
  * The holding itself (suspension, timers, coalesced reads) is the gateway's. */
+#include "base/json.h"
 #include "routes/handlers.h"
 #include "storage/table.h"
 #include "taskhub/keys.h"
@@ -12,9 +13,24 @@
 #include <stdatomic.h>
 #include <string.h>
 
-/* Seconds, fractions allowed, to milliseconds; -1 when not a number. */
+/* Decimal seconds: digits with an optional fraction ("2", "0.5", ".5", "2."),
+ * nothing else: no sign, blanks, exponent, hex (strtod read 0x10 as 16), inf or nan. */
+static bool decimal_seconds(const char *v)
+{
+    size_t i = 0, digits = 0;
+    for (; v[i] >= '0' && v[i] <= '9'; i++)
+        digits++;
+    if (v[i] == '.')
+        for (i++; v[i] >= '0' && v[i] <= '9'; i++)
+            digits++;
+    return digits > 0 && v[i] == '\0';
+}
+
+/* Seconds, fractions allowed, to milliseconds; -1 when not a decimal number. */
 static int64_t seconds_ms(const char *v)
 {
+    if (!decimal_seconds(v))
+        return -1;
     char *end = NULL;
     errno = 0;
     double d = strtod(v, &end);
@@ -168,7 +184,7 @@ struct rt_shared *rt_wait_completed_body(const struct hub_instance *in)
     if (!in->runtime_status || strcmp(in->runtime_status, "Completed") != 0)
         return NULL;
     cJSON *v = rt_stored_value(in->output);
-    char *txt = cJSON_PrintUnformatted(v);
+    char *txt = dg_json_print(v);
     cJSON_Delete(v);
     struct rt_shared *sh = rt_shared_new(txt ? txt : "null", txt ? strlen(txt) : 4);
     cJSON_free(txt);

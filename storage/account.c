@@ -63,6 +63,7 @@ void az_account_free(az_account *a)
 
 void az_account_copy(az_account *dst, const az_account *src)
 {
+    dg_mem_init(); /* az_client_create copies its account first */
     memset(dst, 0, sizeof *dst);
     dst->name = src->name ? dg_xstrdup(src->name) : NULL;
     dst->sas = src->sas ? dg_xstrdup(src->sas) : NULL;
@@ -94,6 +95,7 @@ dg_err az_account_parse(const char *s, az_account *out, char *err, size_t errlen
 {
     static const char *const svc_host[AZ_SERVICES] = {"blob", "queue", "table"};
     static const int dev_port[AZ_SERVICES] = {10000, 10001, 10002};
+    dg_mem_init();
     char *copy = NULL;
     const char *val[S_COUNT] = {0};
     dg_err rc = DG_EINVAL;

@@ -1,6 +1,7 @@
 #include "storage/entity.h"
 
 #include "base/b64.h"
+#include "base/json.h"
 
 #include <errno.h>
 #include <math.h>
@@ -237,11 +238,7 @@ dg_err az_entity_to_json(const az_entity *e, bool with_keys, dg_buf *out)
             break;
         }
     }
-    char *txt = cJSON_PrintUnformatted(o);
-    if (!txt) {
-        rc = DG_EINVAL;
-        goto out;
-    }
+    char *txt = dg_json_print(o);
     rc = dg_buf_adds(out, txt);
     cJSON_free(txt);
 out:
@@ -258,9 +255,15 @@ static const char *annotation_of(const cJSON *obj, const char *name)
     return cJSON_IsString(t) ? t->valuestring : NULL;
 }
 
+/* An Edm.Int64 as the service writes it: an optional '-' and decimal digits,
+ * within range (strtoll alone also takes blanks, '+' and an out-of-range
+ * value clamped). */
 static dg_err parse_i64(const char *s, int64_t *out)
 {
     if (!s || !*s)
+        return DG_EBADRESP;
+    const char *d = *s == '-' ? s + 1 : s;
+    if (*d < '0' || *d > '9')
         return DG_EBADRESP;
     char *end = NULL;
     errno = 0;
@@ -369,6 +372,12 @@ dg_err az_entity_from_json(dg_arena *a, const cJSON *obj, struct az_numscan *ns,
             if (!cJSON_IsString(it) || dg_b64_decode(a, it->valuestring, strlen(it->valuestring), &bytes, &n))
                 return DG_EBADRESP;
             az_entity_set_binary(out, a, name, bytes, n);
+        } else if (type && strcmp(type, "Edm.Int32") == 0) {
+            /* Converting 1e100 or 1.5 to int32_t is undefined: an answer we cannot read. */
+            double d = it->valuedouble;
+            if (!cJSON_IsNumber(it) || d != floor(d) || d < -2147483648.0 || d > 2147483647.0)
+                return DG_EBADRESP;
+            az_entity_set_i32(out, a, name, (int32_t) d);
         } else if (cJSON_IsString(it)) {
             az_entity_set_str(out, a, name, it->valuestring);
         } else if (cJSON_IsBool(it)) {
@@ -376,7 +385,7 @@ dg_err az_entity_from_json(dg_arena *a, const cJSON *obj, struct az_numscan *ns,
         } else if (cJSON_IsNumber(it)) {
             double d = it->valuedouble;
             int integral = d == floor(d) && d >= -2147483648.0 && d <= 2147483647.0 && floaty != 1;
-            if ((type && strcmp(type, "Edm.Int32") == 0) || (!type && integral))
+            if (!type && integral)
                 az_entity_set_i32(out, a, name, (int32_t) d);
             else
                 az_entity_set_double(out, a, name, d);

@@ -1,6 +1,7 @@
 /* The only file that touches libcurl: the handle pool, signing each attempt,
  * the retry loop and the classification of answers. */
 #include "base/buf.h"
+#include "base/json.h"
 #include "base/loop.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -390,7 +391,7 @@ static void read_error(az_ctx *x, const struct az_response *resp)
         return;
     const char *b = dg_buf_str(&resp->body);
     if (b[0] == '{') {
-        cJSON *j = cJSON_ParseWithLength(b, resp->body.len);
+        cJSON *j = dg_json_parse(b, resp->body.len);
         cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "odata.error");
         if (!e)
             e = cJSON_GetObjectItemCaseSensitive(j, "error");
@@ -449,7 +450,7 @@ static char *build_url(dg_arena *a, az_client *c, const struct az_request *r)
         dg_buf_addc(&u, sep);
         dg_buf_adds(&u, c->acct.sas);
     }
-    char *s = u.len >= URL_MAX ? NULL : dg_arena_strndup(a, dg_buf_str(&u), u.len);
+    char *s = dg_buf_err(&u) || u.len >= URL_MAX ? NULL : dg_arena_strndup(a, dg_buf_str(&u), u.len);
     dg_buf_free(&u);
     return s;
 }

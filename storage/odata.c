@@ -161,30 +161,40 @@ void az_filter_close(az_filter *f)
     put(f, ")");
 }
 
-/* Decodes the last UTF-8 code point of s[0..n) and re-encodes code point + 1 in
- * its place (as DurableTask increments the last UTF-16 unit). Returns the new
- * length, 0 when there is no successor. */
-static size_t bump_last(char *s, size_t n, size_t cap)
+/* The least string above every string that starts with s[0..n), in the order
+ * the service compares keys (ordinal, by UTF-16 code unit): s with its last
+ * UTF-16 unit incremented, as DurableTask does, written back in UTF-8 and
+ * moved to the next valid string where that unit would be a lone surrogate.
+ * Rewrites s in place; returns the new length, or 0 when there is no such
+ * string (s is empty, not UTF-8, or only U+FFFF characters).
+ *   U+D7FF   -> U+10000 (D800 DC00 follows D7FF; a lone D800 is no string)
+ *   U+FFFF   -> drop it and increment the character before (no unit above FFFF)
+ *   U+10FFFF -> U+E000  (DBFF DFFF: the next unit that can follow is E000)
+ *   else     -> code point + 1 (within a surrogate pair, the next pair) */
+static size_t prefix_upper(char *s, size_t n, size_t cap)
 {
-    size_t st = n - 1;
-    while (st > 0 && ((unsigned char) s[st] & 0xC0) == 0x80)
-        st--;
-    size_t i = st;
-    int32_t cp = dg_utf8_next((const unsigned char *) s, n, &i);
-    if (cp < 0 || i != n)
-        return 0; /* not UTF-8 */
-    cp++;
-    if (cp == 0xD800)
-        cp = 0xE000;
-    if (cp > 0x10FFFF)
-        return 0;
-    char enc[4];
-    size_t el = dg_utf8_put(cp, enc);
-    if (st + el + 1 > cap)
-        return 0;
-    memcpy(s + st, enc, el);
-    s[st + el] = '\0';
-    return st + el;
+    while (n > 0) {
+        size_t st = n - 1;
+        while (st > 0 && ((unsigned char) s[st] & 0xC0) == 0x80)
+            st--;
+        size_t i = st;
+        int32_t cp = dg_utf8_next((const unsigned char *) s, n, &i);
+        if (cp < 0 || i != n)
+            return 0; /* not UTF-8 */
+        if (cp == 0xFFFF) {
+            n = st; /* carry into the character before */
+            continue;
+        }
+        int32_t next = cp == 0xD7FF ? 0x10000 : cp == 0x10FFFF ? 0xE000 : cp + 1;
+        char enc[4];
+        size_t el = dg_utf8_put(next, enc);
+        if (st + el + 1 > cap)
+            return 0;
+        memcpy(s + st, enc, el);
+        s[st + el] = '\0';
+        return st + el;
+    }
+    return 0;
 }
 
 void az_filter_prefix(az_filter *f, const char *prop, const char *prefix)
@@ -198,7 +208,7 @@ void az_filter_prefix(az_filter *f, const char *prop, const char *prefix)
         return;
     }
     memcpy(upper, prefix, n + 1);
-    size_t k = bump_last(upper, n, sizeof upper);
+    size_t k = prefix_upper(upper, n, sizeof upper);
     az_filter_open(f);
     az_filter_cmp_str(f, prop, AZ_GE, prefix);
     if (k > 0) {

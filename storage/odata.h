@@ -43,9 +43,13 @@ void az_filter_or(az_filter *f);
 void az_filter_not(az_filter *f);
 void az_filter_open(az_filter *f);
 void az_filter_close(az_filter *f);
-/* prop ge 'prefix' and prop lt 'prefix with its last character incremented':
- * every string with that prefix, as a key range the service can seek on. An
- * empty prefix adds nothing (and needs no joining operator). */
+/* prop ge 'prefix' and prop lt 'prefix with its last UTF-16 unit incremented'
+ * (moved on past surrogates; a trailing U+FFFF carries into the character
+ * before): every string with that prefix in the service's ordinal UTF-16
+ * order, as a key range the service can seek on. A prefix with no such bound
+ * (only U+FFFF characters, or not UTF-8, which callers refuse first) gets the
+ * lower bound alone, so callers keep only the rows that really start with it.
+ * An empty prefix adds nothing (and needs no joining operator). */
 void az_filter_prefix(az_filter *f, const char *prop, const char *prefix);
 
 #endif

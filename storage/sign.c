@@ -15,8 +15,14 @@
  * themselves capped, so this is a generous limit, not a tight one. */
 #define STS_MAX (256 * 1024)
 
+/* The inputs are capped before they get here (URLs at 16 KiB, a fixed number of
+ * headers), so a string to sign past STS_MAX is a broken invariant, not a
+ * request to refuse: signing a cut string would only earn a 403 later. The
+ * buffer poisons itself, so one check covers every append. */
 static char *take(dg_arena *a, dg_buf *b)
 {
+    if (dg_buf_err(b))
+        dg_fatal("string to sign past its cap");
     char *r = dg_arena_strndup(a, dg_buf_str(b), b->len);
     dg_buf_free(b);
     return r;
@@ -69,9 +75,9 @@ static void add_header_value(dg_buf *b, const char *v)
             continue;
         }
         if (space)
-            dg_buf_addc(b, ' ');
+            (void) dg_buf_addc(b, ' ');
         space = 0;
-        dg_buf_addc(b, *v);
+        (void) dg_buf_addc(b, *v);
     }
 }
 
@@ -91,13 +97,13 @@ char *az_sts_blobqueue(dg_arena *a, const char *verb, const struct az_kv *hdrs, 
                                       "Range"};
     dg_buf b;
     dg_buf_init(&b, STS_MAX);
-    dg_buf_adds(&b, verb);
-    dg_buf_addc(&b, '\n');
+    (void) dg_buf_adds(&b, verb);
+    (void) dg_buf_addc(&b, '\n');
     for (size_t i = 0; i < sizeof std / sizeof *std; i++) {
         const char *v = hdr_get(hdrs, nhdrs, std[i]);
         if (v && !(i == 2 && strcmp(v, "0") == 0))
-            dg_buf_adds(&b, v);
-        dg_buf_addc(&b, '\n');
+            (void) dg_buf_adds(&b, v);
+        (void) dg_buf_addc(&b, '\n');
     }
     struct az_kv *xms = dg_arena_alloc(a, sizeof *xms * (nhdrs ? nhdrs : 1));
     size_t nx = 0;
@@ -110,12 +116,12 @@ char *az_sts_blobqueue(dg_arena *a, const char *verb, const struct az_kv *hdrs, 
     }
     qsort(xms, nx, sizeof *xms, cmp_kv_name);
     for (size_t i = 0; i < nx; i++) {
-        dg_buf_adds(&b, xms[i].name);
-        dg_buf_addc(&b, ':');
+        (void) dg_buf_adds(&b, xms[i].name);
+        (void) dg_buf_addc(&b, ':');
         add_header_value(&b, xms[i].value);
-        dg_buf_addc(&b, '\n');
+        (void) dg_buf_addc(&b, '\n');
     }
-    dg_buf_adds(&b, canon_resource);
+    (void) dg_buf_adds(&b, canon_resource);
     return take(a, &b);
 }
 
@@ -135,7 +141,7 @@ char *az_canon_blobqueue(dg_arena *a, const char *account, const char *path, con
 {
     dg_buf b;
     dg_buf_init(&b, STS_MAX);
-    dg_buf_addf(&b, "/%s%s", account, path);
+    (void) dg_buf_addf(&b, "/%s%s", account, path);
     struct az_kv *q = dg_arena_alloc(a, sizeof *q * (nq ? nq : 1));
     for (size_t i = 0; i < nq; i++) {
         q[i].name = lower_dup(a, query[i].name);
@@ -144,13 +150,13 @@ char *az_canon_blobqueue(dg_arena *a, const char *account, const char *path, con
     qsort(q, nq, sizeof *q, cmp_kv_name);
     for (size_t i = 0; i < nq; i++) {
         if (i > 0 && strcmp(q[i].name, q[i - 1].name) == 0) {
-            dg_buf_addc(&b, ',');
+            (void) dg_buf_addc(&b, ',');
         } else {
-            dg_buf_addc(&b, '\n');
-            dg_buf_adds(&b, q[i].name);
-            dg_buf_addc(&b, ':');
+            (void) dg_buf_addc(&b, '\n');
+            (void) dg_buf_adds(&b, q[i].name);
+            (void) dg_buf_addc(&b, ':');
         }
-        dg_buf_adds(&b, q[i].value);
+        (void) dg_buf_adds(&b, q[i].value);
     }
     return take(a, &b);
 }

@@ -1,5 +1,6 @@
 #include "storage/table.h"
 
+#include "base/json.h"
 #include "base/rand.h"
 #include "base/url.h"
 #include "storage/internal.h"
@@ -41,21 +42,29 @@ static struct az_request table_req(const char *method, const char *path)
     return r;
 }
 
-/* "tbl(PartitionKey='pk',RowKey='rk')", keys OData-quoted, then percent-encoded. */
+/* "tbl(PartitionKey='pk',RowKey='rk')", keys OData-quoted, then percent-encoded.
+ * NULL when the keys are too long for a request (the buffers poison themselves,
+ * so one check at the end sees any append that failed). */
 static char *entity_path(dg_arena *a, const char *table, const char *pk, const char *rk)
 {
     dg_buf q, u;
     dg_buf_init(&q, BODY_MAX);
     dg_buf_init(&u, BODY_MAX);
-    dg_buf_addf(&u, "/%s(PartitionKey=", table);
-    az_odata_quote(&q, pk, strlen(pk));
-    dg_url_encode(&u, q.d, q.len, "'");
-    dg_buf_adds(&u, ",RowKey=");
+    dg_err rc = dg_buf_addf(&u, "/%s(PartitionKey=", table);
+    if (!rc)
+        rc = az_odata_quote(&q, pk, strlen(pk));
+    if (!rc)
+        rc = dg_url_encode(&u, q.d, q.len, "'");
+    if (!rc)
+        rc = dg_buf_adds(&u, ",RowKey=");
     dg_buf_reset(&q);
-    az_odata_quote(&q, rk, strlen(rk));
-    dg_url_encode(&u, q.d, q.len, "'");
-    dg_buf_addc(&u, ')');
-    char *r = dg_arena_strndup(a, dg_buf_str(&u), u.len);
+    if (!rc)
+        rc = az_odata_quote(&q, rk, strlen(rk));
+    if (!rc)
+        rc = dg_url_encode(&u, q.d, q.len, "'");
+    if (!rc)
+        rc = dg_buf_addc(&u, ')');
+    char *r = rc ? NULL : dg_arena_strndup(a, dg_buf_str(&u), u.len);
     dg_buf_free(&q);
     dg_buf_free(&u);
     return r;
@@ -96,7 +105,7 @@ dg_err az_table_delete(az_client *c, az_ctx *x, const char *table)
 
 static dg_err parse_entity_body(az_ctx *x, const struct az_response *resp, az_entity *out)
 {
-    cJSON *j = cJSON_ParseWithLength(dg_buf_str(&resp->body), resp->body.len);
+    cJSON *j = dg_json_parse(dg_buf_str(&resp->body), resp->body.len);
     if (!j)
         return DG_EBADRESP;
     dg_arena_defer(x->arena, (void (*)(void *)) cJSON_Delete, j);
@@ -112,7 +121,12 @@ dg_err az_table_get(az_client *c, az_ctx *x, const char *table, const char *pk, 
         invalid(x, "invalid table name or key");
         return DG_EINVAL;
     }
-    struct az_request r = table_req("GET", entity_path(x->arena, table, pk, rk));
+    const char *path = entity_path(x->arena, table, pk, rk);
+    if (!path) {
+        invalid(x, "keys too long");
+        return DG_EINVAL;
+    }
+    struct az_request r = table_req("GET", path);
     if (select)
         az_req_query(&r, "$select", select);
     struct az_response resp;
@@ -146,6 +160,12 @@ dg_err az_table_write(az_client *c, az_ctx *x, const char *table, enum az_write 
         dg_buf_free(&body);
         return rc;
     }
+    const char *path = mode == AZ_INSERT ? "" : entity_path(x->arena, table, e->pk, e->rk);
+    if (!path) {
+        invalid(x, "keys too long");
+        dg_buf_free(&body);
+        return DG_EINVAL;
+    }
     struct az_request r;
     switch (mode) {
     case AZ_INSERT:
@@ -154,12 +174,12 @@ dg_err az_table_write(az_client *c, az_ctx *x, const char *table, enum az_write 
         break;
     case AZ_UPSERT_REPLACE:
     case AZ_REPLACE:
-        r = table_req("PUT", entity_path(x->arena, table, e->pk, e->rk));
+        r = table_req("PUT", path);
         break;
     case AZ_UPSERT_MERGE:
     case AZ_MERGE:
     default:
-        r = table_req("MERGE", entity_path(x->arena, table, e->pk, e->rk));
+        r = table_req("MERGE", path);
         break;
     }
     if (mode == AZ_REPLACE || mode == AZ_MERGE)
@@ -185,7 +205,12 @@ dg_err az_table_delete_entity(az_client *c, az_ctx *x, const char *table, const 
         invalid(x, "invalid table name or key");
         return DG_EINVAL;
     }
-    struct az_request r = table_req("DELETE", entity_path(x->arena, table, pk, rk));
+    const char *path = entity_path(x->arena, table, pk, rk);
+    if (!path) {
+        invalid(x, "keys too long");
+        return DG_EINVAL;
+    }
+    struct az_request r = table_req("DELETE", path);
     az_req_header(&r, "If-Match", if_match ? if_match : "*");
     struct az_response resp;
     dg_err rc = az_call(c, x, &r, &resp);
@@ -216,7 +241,7 @@ dg_err az_table_query(az_client *c, az_ctx *x, const char *table, const struct a
     dg_err rc = az_call(c, x, &r, &resp);
     if (rc)
         goto out;
-    cJSON *j = cJSON_ParseWithLength(dg_buf_str(&resp.body), resp.body.len);
+    cJSON *j = dg_json_parse(dg_buf_str(&resp.body), resp.body.len);
     if (!j) {
         rc = DG_EBADRESP;
         goto out;
@@ -250,23 +275,24 @@ out:
 
 /* ---- entity group transactions ---- */
 
-static void batch_part(dg_buf *b, const char *changeset, const char *method, const char *url,
-                       const char *if_match, const char *json, size_t json_len)
+/* Appends one part of a changeset. The buffer poisons itself on the first
+ * append that does not fit, so the result of the last one stands for all. */
+static dg_err batch_part(dg_buf *b, const char *changeset, const char *method, const char *url,
+                         const char *if_match, const char *json, size_t json_len)
 {
-    dg_buf_addf(b, "--%s\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n",
-                changeset);
-    dg_buf_addf(b, "%s %s HTTP/1.1\r\n", method, url);
-    dg_buf_adds(b, "Accept: application/json;odata=minimalmetadata\r\nDataServiceVersion: 3.0;\r\n");
+    (void) dg_buf_addf(
+        b, "--%s\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n", changeset);
+    (void) dg_buf_addf(b, "%s %s HTTP/1.1\r\n", method, url);
+    (void) dg_buf_adds(b, "Accept: application/json;odata=minimalmetadata\r\nDataServiceVersion: 3.0;\r\n");
     if (if_match)
-        dg_buf_addf(b, "If-Match: %s\r\n", if_match);
+        (void) dg_buf_addf(b, "If-Match: %s\r\n", if_match);
     if (json) {
-        dg_buf_adds(b, "Content-Type: application/json\r\nPrefer: return-no-content\r\n");
-        dg_buf_addf(b, "Content-Length: %zu\r\n\r\n", json_len);
-        dg_buf_add(b, json, json_len);
-        dg_buf_adds(b, "\r\n");
-    } else {
-        dg_buf_adds(b, "\r\n");
+        (void) dg_buf_adds(b, "Content-Type: application/json\r\nPrefer: return-no-content\r\n");
+        (void) dg_buf_addf(b, "Content-Length: %zu\r\n\r\n", json_len);
+        (void) dg_buf_add(b, json, json_len);
     }
+    (void) dg_buf_adds(b, "\r\n");
+    return dg_buf_err(b);
 }
 
 /* Reads the inner responses: one status line each, in order on success; a
@@ -302,8 +328,9 @@ static dg_err parse_batch_answer(az_ctx *x, const struct az_response *resp, size
             size_t blen = stop ? (size_t) (stop - body) : strlen(body);
             struct az_response inner = {.status = st};
             dg_buf_init(&inner.body, blen + 1);
-            dg_buf_add(&inner.body, body, blen);
-            cJSON *j = cJSON_ParseWithLength(inner.body.d ? inner.body.d : "", inner.body.len);
+            cJSON *j = dg_buf_add(&inner.body, body, blen)
+                           ? NULL
+                           : dg_json_parse(dg_buf_str(&inner.body), inner.body.len);
             cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "odata.error");
             cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
             cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
@@ -372,11 +399,15 @@ dg_err az_table_batch(az_client *c, az_ctx *x, const char *table, const struct a
     dg_buf b, json;
     dg_buf_init(&b, BATCH_MAX);
     dg_buf_init(&json, BODY_MAX);
-    dg_err rc = DG_OK;
-    dg_buf_addf(&b, "--%s\r\nContent-Type: multipart/mixed; boundary=%s\r\n\r\n", boundary, changeset);
+    dg_err rc =
+        dg_buf_addf(&b, "--%s\r\nContent-Type: multipart/mixed; boundary=%s\r\n\r\n", boundary, changeset);
     for (size_t i = 0; i < n && !rc; i++) {
         const az_entity *e = ops[i].e;
         const char *path = entity_path(x->arena, table, e->pk, e->rk);
+        if (!path) {
+            rc = DG_EINVAL;
+            break;
+        }
         const char *url = dg_arena_printf(x->arena, "%s%s", ep, path);
         const char *im = ops[i].if_match ? ops[i].if_match : "*";
         dg_buf_reset(&json);
@@ -386,23 +417,23 @@ dg_err az_table_batch(az_client *c, az_ctx *x, const char *table, const struct a
             break;
         switch (ops[i].kind) {
         case AZ_BATCH_INSERT:
-            batch_part(&b, changeset, "POST", dg_arena_printf(x->arena, "%s/%s", ep, table), NULL, json.d,
-                       json.len);
+            rc = batch_part(&b, changeset, "POST", dg_arena_printf(x->arena, "%s/%s", ep, table), NULL,
+                            json.d, json.len);
             break;
         case AZ_BATCH_UPSERT_REPLACE:
-            batch_part(&b, changeset, "PUT", url, NULL, json.d, json.len);
+            rc = batch_part(&b, changeset, "PUT", url, NULL, json.d, json.len);
             break;
         case AZ_BATCH_UPSERT_MERGE:
-            batch_part(&b, changeset, "MERGE", url, NULL, json.d, json.len);
+            rc = batch_part(&b, changeset, "MERGE", url, NULL, json.d, json.len);
             break;
         case AZ_BATCH_REPLACE:
-            batch_part(&b, changeset, "PUT", url, im, json.d, json.len);
+            rc = batch_part(&b, changeset, "PUT", url, im, json.d, json.len);
             break;
         case AZ_BATCH_MERGE:
-            batch_part(&b, changeset, "MERGE", url, im, json.d, json.len);
+            rc = batch_part(&b, changeset, "MERGE", url, im, json.d, json.len);
             break;
         case AZ_BATCH_DELETE:
-            batch_part(&b, changeset, "DELETE", url, im, NULL, 0);
+            rc = batch_part(&b, changeset, "DELETE", url, im, NULL, 0);
             break;
         }
     }

@@ -121,7 +121,11 @@ dg_err hub_start_instance(struct hub *h, az_ctx *x, const struct hub_start *req,
     az_entity_set_str(&e, a, "Tags", "null");
     rc = had_row ? az_table_write(h->c, x, table, AZ_REPLACE, &e, old.etag, NULL)
                  : az_table_write(h->c, x, table, AZ_INSERT, &e, NULL, NULL);
-    /* A concurrent creator won the row: its start stands, as in the provider. */
+    /* A concurrent creator won the row: its start stands, as in the provider.
+     * The same answer comes when the storage client retried this very write
+     * after its answer was lost and met its own first attempt: done, not a
+     * duplicate. A duplicate (409 to the caller) is only ever the row read
+     * above, with out->existing_status set. */
     if (rc == DG_ECONFLICT || rc == DG_EPRECOND)
         rc = DG_OK;
     return rc;

@@ -1,5 +1,6 @@
 #include "taskhub/entity.h"
 
+#include "base/json.h"
 #include "base/log.h"
 #include "base/rand.h"
 #include "base/utf8.h"
@@ -102,7 +103,7 @@ dg_err hub_entity_state_of(dg_arena *a, const char *scheduler_state, const char 
         p++;
     if (!p || !*p)
         return DG_OK;
-    cJSON *j = cJSON_Parse(p);
+    cJSON *j = dg_json_parse(p, strlen(p));
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
         return DG_EBADRESP;
@@ -111,7 +112,7 @@ dg_err hub_entity_state_of(dg_arena *a, const char *scheduler_state, const char 
     if (cJSON_IsString(s)) {
         *state = dg_arena_strdup(a, s->valuestring);
     } else if (s && !cJSON_IsNull(s)) {
-        char *txt = cJSON_PrintUnformatted(s);
+        char *txt = dg_json_print(s);
         *state = dg_arena_strdup(a, txt);
         cJSON_free(txt);
     }
@@ -271,7 +272,7 @@ char *hub_entity_request_json(dg_arena *a, const char *op, const char *input, co
     cJSON_AddStringToObject(m, "id", request_id);
     cJSON_AddStringToObject(m, "Timestamp", DOTNET_DEFAULT_TIME);
     cJSON_AddStringToObject(m, "Predecessor", DOTNET_DEFAULT_TIME);
-    char *txt = cJSON_PrintUnformatted(m);
+    char *txt = dg_json_print(m);
     char *out = dg_arena_strdup(a, txt);
     cJSON_free(txt);
     cJSON_Delete(m);

@@ -1,6 +1,7 @@
 #include "taskhub/history.h"
 
 #include "base/b64.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "storage/odata.h"
 #include "storage/table.h"
@@ -232,7 +233,7 @@ static cJSON *member_value(dg_arena *a, const az_entity *row, const struct membe
         }
     }
     if (m->kind == K_JSON && p->type == AZ_EDM_STRING) {
-        cJSON *v = cJSON_ParseWithOpts(p->s, NULL, 1); /* all of it, as Newtonsoft insists */
+        cJSON *v = dg_json_parse(p->s, p->slen); /* all of it, as Newtonsoft insists */
         return v ? v : cJSON_CreateString(p->s);
     }
     if (m->kind == K_STATUS && p->type == AZ_EDM_STRING) {

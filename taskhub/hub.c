@@ -1,5 +1,6 @@
 #include "taskhub/hub.h"
 
+#include "base/json.h"
 #include "base/time.h"
 #include "storage/blob.h"
 #include "storage/queue.h"
@@ -140,7 +141,7 @@ static dg_err taskhub_json_count(az_client *c, az_ctx *x, const char *lname, uns
     dg_err rc = az_blob_get(c, x, dg_arena_printf(x->arena, "%s-leases", lname), "taskhub.json", &data, &len);
     if (rc)
         return rc;
-    cJSON *j = cJSON_ParseWithLength(data, len);
+    cJSON *j = dg_json_parse(data, len);
     const cJSON *pc = cJSON_GetObjectItemCaseSensitive(j, "PartitionCount");
     rc = cJSON_IsNumber(pc) ? DG_OK : DG_EBADRESP;
     if (!rc)

@@ -1,6 +1,7 @@
 #include "taskhub/keys.h"
 
 #include "base/buf.h"
+#include "base/mem.h"
 #include "base/utf8.h"
 
 #include <string.h>
@@ -8,12 +9,14 @@
 static void utf8_put(dg_buf *b, int32_t cp)
 {
     char e[4];
-    dg_buf_add(b, e, dg_utf8_put(cp, e));
+    (void) dg_buf_add(b, e, dg_utf8_put(cp, e));
 }
 
+/* The contents, or NULL when an append failed (the buffer poisons itself, so
+ * this one check covers every append before it). */
 static char *take(dg_arena *a, dg_buf *b)
 {
-    char *r = dg_arena_strndup(a, dg_buf_str(b), b->len);
+    char *r = dg_buf_err(b) ? NULL : dg_arena_strndup(a, dg_buf_str(b), b->len);
     dg_buf_free(b);
     return r;
 }
@@ -28,36 +31,40 @@ char *hub_key_escape(dg_arena *a, const char *id, size_t n)
         int32_t cp = dg_utf8_next(s, n, &i);
         if (cp < 0) {
             /* Not UTF-8: keep the byte; such an id cannot come from .NET anyway. */
-            dg_buf_addc(&b, (char) s[at]);
+            (void) dg_buf_addc(&b, (char) s[at]);
             i = at + 1;
             continue;
         }
         switch (cp) {
         case '^':
-            dg_buf_adds(&b, "^^");
+            (void) dg_buf_adds(&b, "^^");
             break;
         case '/':
-            dg_buf_adds(&b, "^0");
+            (void) dg_buf_adds(&b, "^0");
             break;
         case '\\':
-            dg_buf_adds(&b, "^1");
+            (void) dg_buf_adds(&b, "^1");
             break;
         case '#':
-            dg_buf_adds(&b, "^2");
+            (void) dg_buf_adds(&b, "^2");
             break;
         case '?':
-            dg_buf_adds(&b, "^3");
+            (void) dg_buf_adds(&b, "^3");
             break;
         default:
             if (cp <= 0x1F || (cp >= 0x7F && cp <= 0x9F)) {
-                dg_buf_addc(&b, '^');
+                (void) dg_buf_addc(&b, '^');
                 utf8_put(&b, 0xC0 + cp);
             } else {
-                dg_buf_add(&b, id + at, i - at);
+                (void) dg_buf_add(&b, id + at, i - at);
             }
         }
     }
-    return take(a, &b);
+    /* Each byte grows to at most 3 (a control character to '^' + 2 bytes). */
+    char *r = take(a, &b);
+    if (!r)
+        dg_fatal("escaped key past its cap");
+    return r;
 }
 
 dg_err hub_key_unescape(dg_arena *a, const char *key, size_t n, char **out)
@@ -73,7 +80,7 @@ dg_err hub_key_unescape(dg_arena *a, const char *key, size_t n, char **out)
             return DG_EINVAL;
         }
         if (cp != '^' || i >= n) {
-            dg_buf_add(&b, key + at, i - at);
+            (void) dg_buf_add(&b, key + at, i - at);
             continue;
         }
         size_t nat = i;
@@ -84,26 +91,32 @@ dg_err hub_key_unescape(dg_arena *a, const char *key, size_t n, char **out)
         }
         switch (e) {
         case '0':
-            dg_buf_addc(&b, '/');
+            (void) dg_buf_addc(&b, '/');
             break;
         case '1':
-            dg_buf_addc(&b, '\\');
+            (void) dg_buf_addc(&b, '\\');
             break;
         case '2':
-            dg_buf_addc(&b, '#');
+            (void) dg_buf_addc(&b, '#');
             break;
         case '3':
-            dg_buf_addc(&b, '?');
+            (void) dg_buf_addc(&b, '?');
             break;
         default:
-            if (e >= 0xC0 && e < 0x10000)
+            if (e == 0xC0 || (e >= 0xD800 + 0xC0 && e <= 0xDFFF + 0xC0)) {
+                /* U+0000 (an id handled with strlen would end there) or a
+                 * surrogate (not UTF-8): no id escapes to this. */
+                dg_buf_free(&b);
+                return DG_EINVAL;
+            }
+            if (e > 0xC0 && e < 0x10000)
                 utf8_put(&b, e - 0xC0);
             else
-                dg_buf_add(&b, key + nat, i - nat); /* "^^" -> "^", anything else kept */
+                (void) dg_buf_add(&b, key + nat, i - nat); /* "^^" -> "^", anything else kept */
         }
     }
     *out = take(a, &b);
-    return DG_OK;
+    return *out ? DG_OK : DG_EINVAL;
 }
 
 uint32_t hub_fnv1a(const void *p, size_t n)

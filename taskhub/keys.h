@@ -13,7 +13,9 @@
  * '#' -> "^2", '?' -> "^3", and U+0000-U+001F, U+007F-U+009F -> '^' + (U+00C0 + code).
  * Escape once only: the escape is not idempotent. id must be UTF-8. */
 char *hub_key_escape(dg_arena *a, const char *id, size_t n);
-/* The inverse. DG_EINVAL when key is not valid UTF-8. */
+/* The inverse. DG_EINVAL when key is not valid UTF-8 or unescapes to U+0000
+ * ("^" U+00C0) or a surrogate: ids are handled as C strings, and no id escapes
+ * to those. Callers skip such a row in a list and answer DG_EBADRESP for a read. */
 dg_err hub_key_unescape(dg_arena *a, const char *key, size_t n, char **out);
 
 /* 32-bit FNV-1a over the bytes (the UTF-8 of the unescaped id). */

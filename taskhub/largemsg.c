@@ -1,5 +1,7 @@
 #include "taskhub/largemsg.h"
 
+#include "base/json.h"
+#include "base/mem.h"
 #include "base/str.h"
 #include "base/url.h"
 #include "base/utf8.h"
@@ -95,16 +97,20 @@ const char *hub_large_container(dg_arena *a, const char *hub)
 const char *hub_large_url(az_client *c, dg_arena *a, const char *hub, const char *name)
 {
     const char *ep = az_client_account(c)->endpoint[AZ_BLOB];
+    const char *container = hub_large_container(a, hub);
     dg_buf b;
-    dg_buf_init(&b, strlen(name) * 3 + 256);
-    dg_buf_addf(&b, "%s/%s", ep ? ep : "", hub_large_container(a, hub));
+    /* Room for everything: each byte of the name grows to 3 at most. */
+    dg_buf_init(&b, (ep ? strlen(ep) : 0) + strlen(container) + strlen(name) * 3 + 64);
+    (void) dg_buf_addf(&b, "%s/%s", ep ? ep : "", container);
     dg_str rest = dg_str_c(name);
     while (rest.p) {
         dg_str seg;
         rest = dg_str_cut(rest, '/', &seg);
-        dg_buf_addc(&b, '/');
-        dg_url_encode(&b, seg.p, seg.n, NULL);
+        (void) dg_buf_addc(&b, '/');
+        (void) dg_url_encode(&b, seg.p, seg.n, NULL);
     }
+    if (dg_buf_err(&b)) /* the buffer poisons itself: one check covers every append */
+        dg_fatal("blob URL past its cap");
     const char *r = dg_arena_strndup(a, dg_buf_str(&b), b.len);
     dg_buf_free(&b);
     return r;
@@ -201,7 +207,7 @@ dg_err hub_large_resolve(az_client *c, az_ctx *x, const char *hub, const char *v
         return DG_OK;
     }
     /* A start message kept whole: the input is the event's Input. */
-    cJSON *env = cJSON_ParseWithLength(text, n);
+    cJSON *env = dg_json_parse(text, n);
     const cJSON *in = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(env, "TaskMessage"), "Event"),
         "Input");

@@ -1,5 +1,6 @@
 #include "taskhub/message.h"
 
+#include "base/json.h"
 #include "base/rand.h"
 #include "storage/queue.h"
 #include "taskhub/history.h"
@@ -28,20 +29,32 @@ static const char *event_dotnet_type(enum hub_event_type t)
     return NULL;
 }
 
+int64_t hub_sequence_next(_Atomic int64_t *counter, int64_t (*seed)(void))
+{
+    /* Seeding first and counting after: a caller that came second to an
+     * unseeded counter used to take 1, 2, ... while the first was still
+     * seeding it. Now every caller that sees it unseeded offers a seed and
+     * only the first compare-exchange lands; all of them count from it. */
+    if (atomic_load(counter) == 0) {
+        int64_t base = seed();
+        int64_t expected = 0;
+        atomic_compare_exchange_strong(counter, &expected, base > 0 ? base : 1);
+    }
+    return atomic_fetch_add(counter, 1);
+}
+
+static int64_t clock_seed(void)
+{
+    return dg_now_ticks() / 10;
+}
+
 /* The envelope's SequenceNumber orders messages that land in the same second
  * (§7.5): increasing within the process, and across restarts, since it starts
  * from the wall clock in microseconds (well inside a double's exact range). */
 static int64_t next_sequence(void)
 {
     static _Atomic int64_t seq;
-    int64_t v = atomic_fetch_add(&seq, 1);
-    if (v == 0) {
-        int64_t base = dg_now_ticks() / 10;
-        int64_t expected = 1;
-        atomic_compare_exchange_strong(&seq, &expected, base + 1);
-        v = atomic_fetch_add(&seq, 1);
-    }
-    return v;
+    return hub_sequence_next(&seq, clock_seed);
 }
 
 cJSON *hub_orchestration_instance(const char *instance_id, const char *execution_id)
@@ -71,7 +84,7 @@ static char *envelope(const char *activity_id, cJSON *task_message, const char *
         cJSON_AddStringToObject(sender, "ExecutionId", "");
     }
     cJSON_AddNullToObject(m, "SerializableTraceContext");
-    char *txt = cJSON_PrintUnformatted(m);
+    char *txt = dg_json_print(m);
     cJSON_Delete(m);
     return txt;
 }

@@ -10,6 +10,7 @@
 #include "taskhub/hub.h"
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 
 struct hub_sent {
     char activity_id[37];  /* the envelope's ActivityId */
@@ -29,5 +30,11 @@ dg_err hub_send_event(const struct hub *h, az_ctx *x, const char *instance_id, c
 
 /* The OrchestrationInstance object {"$type","InstanceId","ExecutionId"}. */
 cJSON *hub_orchestration_instance(const char *instance_id, const char *execution_id);
+
+/* The counter behind the envelope's SequenceNumber (§7.5), exposed for tests:
+ * *counter is 0 until seeded; callers that find it unseeded race to seed it
+ * with seed() by compare-exchange, and every value handed out, to any caller,
+ * is at least the winning seed and distinct from every other. */
+int64_t hub_sequence_next(_Atomic int64_t *counter, int64_t (*seed)(void));
 
 #endif

@@ -62,14 +62,15 @@ dg_err hub_query_filter(dg_arena *a, const struct hub_query *q, const char **out
          * prefix of exactly the escaped ids that start with the prefix. */
         next_condition(&f, &any);
         az_filter_prefix(&f, "PartitionKey", hub_key_escape(a, q->id_prefix, strlen(q->id_prefix)));
-    } else {
-        next_condition(&f, &any);
-        az_filter_open(&f);
-        az_filter_cmp_str(&f, "PartitionKey", AZ_LT, "@");
-        az_filter_or(&f);
-        az_filter_cmp_str(&f, "PartitionKey", AZ_GE, "A");
-        az_filter_close(&f);
     }
+    /* Entities (ids "@name@key") are left out whatever the prefix: a prefix of
+     * "@" names no orchestration (start refuses a leading '@'). */
+    next_condition(&f, &any);
+    az_filter_open(&f);
+    az_filter_cmp_str(&f, "PartitionKey", AZ_LT, "@");
+    az_filter_or(&f);
+    az_filter_cmp_str(&f, "PartitionKey", AZ_GE, "A");
+    az_filter_close(&f);
     if (q->after_pk) {
         next_condition(&f, &any);
         az_filter_open(&f);
@@ -131,6 +132,11 @@ dg_err hub_query_instances(az_client *c, az_ctx *x, const char *hub, const struc
             DG_WARN(x->reqid, "skipping an Instances row whose PartitionKey is not an escaped id");
             continue;
         }
+        /* The key range is exact in the service's UTF-16 order; this keeps the
+         * answer right where it is not (a prefix with no upper bound, a store
+         * that orders otherwise). */
+        if (q->id_prefix && strncmp(in->id, q->id_prefix, strlen(q->id_prefix)) != 0)
+            continue;
         if ((flags & HUB_GET_INPUT) && (rc = resolve(c, x, hub, &in->input)) != DG_OK)
             return rc;
         if ((flags & HUB_GET_OUTPUT) && (rc = resolve(c, x, hub, &in->output)) != DG_OK)

@@ -11,6 +11,18 @@ check "unknown option exits 2" '"$bin" --bogus >/dev/null 2>&1; [ $? -eq 2 ]'
 out=$(AzureWebJobsStorage= "$bin" --no-auth --connection-string "AccountName=a;AccountKey=s3cr3t!!" 2>&1); rc=$?
 check "bad connection string exits 2 without echoing the key" '[ $rc -eq 2 ] && ! grep -q s3cr3t <<<"$out" && grep -q "AccountKey is not valid base64" <<<"$out"'
 
+for hub in bad-hub ab 1Hub "Hub name" HubNameOfFortySixCharactersIsOneTooManyForIt12; do
+    out=$(DG_TASK_HUB= "$bin" --no-auth --connection-string UseDevelopmentStorage=true --task-hub "$hub" 2>&1); rc=$?
+    check "--task-hub '$hub' stops the gateway with exit 2" '[ $rc -eq 2 ] && grep -q "task hub name is not valid" <<<"$out"'
+done
+out=$(DG_TASK_HUB=bad_hub "$bin" --no-auth --connection-string UseDevelopmentStorage=true 2>&1); rc=$?
+check "DG_TASK_HUB is checked too" '[ $rc -eq 2 ] && grep -q "task hub name is not valid" <<<"$out"'
+hjdir=$(mktemp -d)
+printf '{"extensions":{"durableTask":{"hubName":"my-hub"}}}' > "$hjdir/host.json"
+out=$(cd "$hjdir" && DG_TASK_HUB= "$bin" --no-auth --connection-string UseDevelopmentStorage=true 2>&1); rc=$?
+rm -rf "$hjdir"
+check "a bad hubName in host.json stops it too" '[ $rc -eq 2 ] && grep -q "host.json" <<<"$out"'
+
 out=$("$bin" --connection-string UseDevelopmentStorage=true 2>&1); rc=$?
 check "no key file and no --no-auth refuses to start" '[ $rc -eq 2 ] && grep -q -- "--key-file" <<<"$out"'
 keys=$(mktemp)
@@ -40,6 +52,14 @@ check "a management route without a key is 401" '[ "$code" = 401 ]'
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/runtime/webhooks/durabletask/instances/x?code=nope-nope-nope-nope")
 check "an unknown key is 401" '[ "$code" = 401 ]'
 check "the key never reaches the log" '! grep -q "nope-nope" "$log" && grep -q "code=REDACTED" "$log"'
+curl -s -o /dev/null "http://127.0.0.1:$port/runtime/webhooks/durabletask/instances/x?%63ode=encoded-name-secret&a=1"
+curl -s -o /dev/null "http://127.0.0.1:$port/runtime/webhooks/durabletask/instances/x?CoDe=semi;colon-secret"
+check "a key under an encoded name or holding ';' never reaches the log" '! grep -q "encoded-name-secret\|colon-secret" "$log" && grep -q "%63ode=REDACTED&a=1" "$log"'
+# Raw bytes in the target (curl refuses them, so the request is written by hand).
+printf 'GET /runtime/webhooks/durabletask/instances/x\x1b[2J\x01\x7f\xff?a=\x1b HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n' |
+    timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; cat >&3; cat <&3 >/dev/null" 2>/dev/null
+sleep 0.2
+check "raw control and non-UTF-8 bytes of a target are escaped in the log" '! LC_ALL=C grep -q "$(printf "[\x01\x1b\x7f\xff]")" "$log" && grep -q "instances/x\\\\x1b\[2J\\\\x01\\\\x7f\\\\xff?a=\\\\x1b" "$log"'
 kill -TERM $pid; wait $pid; rc=$?
 check "SIGTERM stops it cleanly" '[ $rc -eq 0 ]'
 log2=$(mktemp)

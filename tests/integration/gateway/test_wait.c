@@ -121,6 +121,19 @@ static long metric(const char *name)
     return -1;
 }
 
+/* Polls /metrics until the counter or gauge reaches want, or 5 s pass: the
+ * gateway's own view, instead of a sleep that guesses how long it needs.
+ * Returns the last value read. */
+static long metric_until(const char *name, long want)
+{
+    long v = metric(name);
+    for (int i = 0; i < 250 && v != want; i++) {
+        usleep(20000);
+        v = metric(name);
+    }
+    return v;
+}
+
 static void start_gateway(const char *max_waiters)
 {
     port = free_port();
@@ -318,9 +331,8 @@ Test(wait, a_client_that_hangs_up_stops_its_wait)
     long before = metric("dg_wait_disconnects_total");
     CURLcode rc = http("GET", "/durabletask/instances/gone1/wait?timeout=20&retryInterval=1", NULL, 300, &r);
     cr_assert_eq(rc, CURLE_OPERATION_TIMEDOUT);
-    usleep(200000);
-    cr_assert_eq(metric("dg_wait_disconnects_total"), before + 1);
-    cr_assert_eq(metric("dg_wait_held"), 0);
+    cr_assert_eq(metric_until("dg_wait_disconnects_total", before + 1), before + 1);
+    cr_assert_eq(metric_until("dg_wait_held", 0), 0);
 }
 
 struct waiter_arg {
@@ -343,15 +355,17 @@ Test(wait, waiters_on_one_instance_share_one_read_per_interval)
     static struct waiter_arg w[N];
     pthread_t th[N];
     long reads0 = metric("dg_wait_reads_total");
+    int64_t t0 = dg_mono_ms();
     for (int i = 0; i < N; i++) {
         w[i].path = i % 2 ? "/durabletask/instances/shared1/wait?timeout=10&retryInterval=0.2"
                           : "/durabletask/instances/shared1/wait?timeout=10&retryInterval=0.5";
         pthread_create(&th[i], NULL, wait_thread, &w[i]);
     }
-    usleep(300000);
-    cr_assert_eq(metric("dg_wait_held"), N);
+    cr_assert_eq(metric_until("dg_wait_held", N), N);
     cr_assert_eq(metric("dg_wait_instances"), 1);
-    usleep(1700000); /* 2 s of waiting at the smallest interval, 0.2 s */
+    int64_t left = t0 + 2000 - dg_mono_ms(); /* 2 s of waiting at the smallest interval, 0.2 s */
+    if (left > 0)
+        usleep((useconds_t) left * 1000);
     finish("shared1", "Completed", "{\"ok\":true}");
     for (int i = 0; i < N; i++) {
         pthread_join(th[i], NULL);
@@ -422,7 +436,7 @@ Test(wait, odd_intervals_neither_crash_nor_outlast_the_timeout)
     CURLcode rc = http("GET", "/durabletask/instances/odd1/wait?timeout=42949673&retryInterval=42949672.95",
                        NULL, 500, &r);
     cr_assert_eq(rc, CURLE_OPERATION_TIMEDOUT);
-    usleep(200000);
+    cr_assert_eq(metric_until("dg_wait_held", 0), 0, "the hang-up was seen");
     http("GET", "/healthz", NULL, 2000, &r);
     cr_assert_eq(r.status, 200, "the gateway is still up");
     /* A timeout alone, shorter than the default interval, waits that long. */

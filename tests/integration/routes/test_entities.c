@@ -228,6 +228,31 @@ Test(entities, read_core_format)
     cr_assert_str_eq(body_text(&rs), "1");
 }
 
+Test(entities, state_that_only_starts_with_json_is_a_string)
+{
+    seed_entity("@counter@answer", "{\"state\":\"42 is the answer\",\"sorter\":{}}", EXISTS,
+                "2024-05-06T00:00:00Z");
+    seed_entity("@counter@story", "{\"state\":\"true story\",\"sorter\":{}}", EXISTS, "2024-05-06T00:00:01Z");
+    rt_response rs = get("entities/counter/answer", NULL);
+    cr_assert_eq(rs.status, 200);
+    cr_assert_str_eq(body_text(&rs), "\"42 is the answer\"",
+                     "the text as a JSON string, not the body as stored");
+    rs = get("entities/counter/story", NULL);
+    cr_assert_str_eq(body_text(&rs), "\"true story\"");
+    rs = get("entities/counter", "fetchState=true");
+    cr_assert_eq(rs.status, 200);
+    bool seen = false;
+    cJSON *arr = body_json(&rs);
+    for (cJSON *it = arr ? arr->child : NULL; it; it = it->next) {
+        cJSON *id = cJSON_GetObjectItem(it, "entityId");
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(id, "key")), "answer") == 0) {
+            cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(it, "state")), "42 is the answer");
+            seen = true;
+        }
+    }
+    cr_assert(seen);
+}
+
 Test(entities, read_legacy_format)
 {
     rt_response rs = get("entities/legacy/seven", NULL);
@@ -501,8 +526,9 @@ Test(entities, top_defaults_and_caps)
     rt_response rs = get("entities", "top=0");
     cr_assert_eq(rs.status, 200);
     cr_assert_eq(cJSON_GetArraySize(body_json(&rs)), 7, "top=0: the default");
-    rs = get("entities", "top=abc");
-    cr_assert_eq(cJSON_GetArraySize(body_json(&rs)), 7);
+    const char *bad[] = {"top=abc", "top=1.5", "top=0x10", "top=%202", "top=+2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_eq(get("entities", bad[i]).status, 400, "%s", bad[i]);
     rs = get("entities", "top=100000");
     cr_assert_eq(rs.status, 200, "capped at the service's 1000");
     rs = get("entities", "top=1");
@@ -785,7 +811,15 @@ Test(entities, signal_400s)
     assert_message(
         &rs, 400, "entityKey (Parameter 'Entity keys must not contain /, \\, #, ?, or control characters.')");
     rs = call((struct req){.method = "DELETE", .path = "entities/counter/a%00b"});
-    cr_assert_eq(rs.status, 404, "a NUL in a path does not route");
+    cr_assert_eq(rs.status, 400, "a NUL in a path is refused at the edge");
+    rs = call((struct req){.method = "POST",
+                           .path = "entities/counter/k",
+                           .query = "op=add",
+                           .content_type = "application/json",
+                           .body = "5\x01"});
+    assert_message(
+        &rs, 400,
+        "Could not parse JSON content: Unexpected character encountered. Path '', line 1, position 2.");
     rs = call((struct req){.method = "POST", .path = "entities/a%40b/k"});
     assert_message(&rs, 400, "Entity names must not contain @, /, \\, #, ?, or control characters.");
     rs = call((struct req){.method = "POST",

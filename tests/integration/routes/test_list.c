@@ -223,9 +223,7 @@ Test(list, created_time_range_is_inclusive_and_normalised_to_utc)
 Test(list, invalid_values_are_ignored)
 {
     cr_assert_str_eq(listed("createdTimeFrom=yesterday&createdTimeTo=2024-13-01T00:00:00Z"), ALL);
-    cr_assert_str_eq(listed("runtimeStatus=running,Bogus,"), ALL,
-                     "names are case-sensitive; none valid means no status filter");
-    cr_assert_str_eq(listed("top=lots&showInput=maybe"), ALL);
+    cr_assert_str_eq(listed("showInput=maybe"), ALL);
     rt_response rs = list("showInput=maybe");
     cr_assert_str_eq(cJSON_GetObjectItem(find(body(&rs), "alpha1"), "input")->valuestring, "Tokyo");
 }
@@ -235,11 +233,37 @@ Test(list, runtime_status_filters)
     cr_assert_str_eq(listed("runtimeStatus=Failed"), "alphb,beta");
     cr_assert_str_eq(listed("runtimeStatus=Running,Pending"), "alpha,alpha2",
                      "entity rows look Running but are left out");
-    cr_assert_str_eq(listed("runtimeStatus=Failed,bogus"), "alphb,beta", "bad names dropped");
     cr_assert_str_eq(listed("runtimeStatus=Failed&RUNTIMESTATUS=Suspended"), "SPECIAL,alphb,beta",
                      "repeated parameters merge");
     cr_assert_str_eq(listed("runtimeStatus=5,%20Pending%20"), "alph,alpha", "enum numbers, items trimmed");
     cr_assert_str_eq(listed("runtimeStatus=Canceled"), "");
+    cr_assert_str_eq(listed("runtimeStatus=,"), ALL, "a blank list is no status filter");
+}
+
+Test(list, top_that_is_not_a_decimal_integer_is_400)
+{
+    const char *bad[] = {"top=lots", "top=1.5", "top=0x10", "top=%202", "top=+2", "top=2%20", "top=1e2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        rt_response rs = list(bad[i]);
+        cr_assert_eq(rs.status, 400, "%s: %d", bad[i], rs.status);
+        cJSON *j = body(&rs);
+        cr_assert_str_eq(cJSON_GetObjectItem(j, "ExceptionType")->valuestring, "System.ArgumentException");
+    }
+    cr_assert_eq(list("top=").status, 200, "blank is absent");
+}
+
+Test(list, unknown_status_names_are_400)
+{
+    const char *bad[] = {"runtimeStatus=Compelted", "runtimeStatus=running", "runtimeStatus=Failed,bogus",
+                         "runtimeStatus=Failed&runtimeStatus=Nope", "runtimeStatus=42"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        rt_response rs = list(bad[i]);
+        cr_assert_eq(rs.status, 400, "%s: %d", bad[i], rs.status);
+        cJSON *j = body(&rs);
+        cr_assert_str_eq(cJSON_GetObjectItem(j, "Message")->valuestring,
+                         "One or more of the arguments submitted is incorrect");
+        cr_assert_str_eq(cJSON_GetObjectItem(j, "ExceptionType")->valuestring, "System.ArgumentException");
+    }
 }
 
 Test(list, instance_id_prefix_is_a_key_range_over_the_escaped_prefix)
@@ -255,10 +279,30 @@ Test(list, instance_id_prefix_is_a_key_range_over_the_escaped_prefix)
     cr_assert_str_eq(listed("instanceIdPrefix="), ALL);
 }
 
-Test(list, entity_rows_only_with_an_at_prefix)
+Test(list, prefixes_at_the_top_of_unicode_have_an_upper_bound)
 {
-    cr_assert_str_eq(listed("instanceIdPrefix=%40"), "@counter@k1,@other@k2");
-    cr_assert_str_eq(listed("instanceIdPrefix=%40counter"), "@counter@k1");
+    const char *ids[] = {"z\xf4\x8f\xbf\xbfx", "z\xef\xbf\xbfy", "z\xee\x80\x80", "{"};
+    for (size_t i = 0; i < sizeof ids / sizeof *ids; i++)
+        seed_instance(c, a, hub, &(struct seed_instance){ids[i], "E1", "Completed", NULL, NULL, NULL});
+    /* U+10FFFF last: the range ends at U+E000, so z U+E000, z U+FFFF y and { stay out. */
+    cr_assert_str_eq(listed("instanceIdPrefix=z%F4%8F%BF%BF"), "z\xf4\x8f\xbf\xbfx");
+    cr_assert_str_eq(listed("instanceIdPrefix=z%EF%BF%BF"), "z\xef\xbf\xbfy", "U+FFFF carries");
+    cr_assert_str_eq(listed("instanceIdPrefix=%EF%BF%BF"), "", "no upper bound: only real matches");
+}
+
+Test(list, invalid_prefixes_are_400)
+{
+    const char *bad[] = {"instanceIdPrefix=%00",       "instanceIdPrefix=a%00",
+                         "instanceIdPrefix=%FF",       "instanceIdPrefix=%C0%80",
+                         "instanceIdPrefix=%ED%A0%80", "instanceIdPrefix=z%F4%8F%BF"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_eq(list(bad[i]).status, 400, "%s", bad[i]);
+}
+
+Test(list, entity_rows_are_left_out_whatever_the_prefix)
+{
+    cr_assert_str_eq(listed("instanceIdPrefix=%40"), "");
+    cr_assert_str_eq(listed("instanceIdPrefix=%40counter"), "");
     cr_assert_str_eq(listed("runtimeStatus=Running&createdTimeTo=2024-05-01T11:00:00Z"), "",
                      "the Running entity rows of that time are left out");
     cr_assert_str_eq(listed("createdTimeTo=2024-05-01T11:30:00Z"), "alpha1");
@@ -271,7 +315,7 @@ Test(list, name_filter_is_a_gateway_extension)
     cr_assert_str_eq(listed("name=E2"), "alpha");
     cr_assert_str_eq(listed("name=Other,E2"), "alpha,beta");
     cr_assert_str_eq(listed("name=e2"), "", "names compare exactly");
-    cr_assert_str_eq(listed("name=counter&instanceIdPrefix=%40"), "@counter@k1");
+    cr_assert_str_eq(listed("name=counter&instanceIdPrefix=%40"), "", "entities are not listed");
 }
 
 Test(list, filters_combine)

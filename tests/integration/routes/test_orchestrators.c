@@ -187,7 +187,12 @@ Test(start, bad_json_and_bad_ids_are_400_form_b)
                  "trailing data");
     cr_assert_eq(th_do(&t, "POST", "/durabletask/orchestrators/Hello/x1", NULL, "\"\xff\"").status, 400,
                  "not UTF-8");
-    const char *bad[] = {"%40entity", "a%23b", "a%3Fb", "a%5Cb", "a%2Fb", "tab%09id", "del%7F"};
+    cr_assert_eq(th_do(&t, "POST", "/durabletask/orchestrators/Hello/x1", NULL, "{}\x01").status, 400,
+                 "a control byte after the value (cJSON skips it, the host does not)");
+    cr_assert_eq(th_do(&t, "POST", "/durabletask/orchestrators/Hello/x1", NULL, "\x01 5").status, 400,
+                 "a control byte before the value");
+    const char *bad[] = {"%40entity", "a%23b", "a%3Fb",  "a%5Cb", "a%2Fb",    "tab%09id",
+                         "del%7F",    "a%00b", "%C0%80", "%FF",   "%ED%A0%80"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         rs = th_do(&t, "POST", dg_arena_printf(t.a, "/durabletask/orchestrators/Hello/%s", bad[i]), NULL,
                    NULL);
@@ -382,8 +387,25 @@ Test(start, links_follow_public_origin_and_forwarded_headers)
     r.headers = evil;
     r.path = "/durabletask/orchestrators/Hello/l3";
     rs = th_call(&t, &r);
-    cr_assert(strncmp(th_header(&rs, "Location"), "https://gw.test:7071/", 21) == 0,
-              "an odd host is not pasted (the forwarded scheme still applies): %s",
+    cr_assert(strncmp(th_header(&rs, "Location"), "http://gw.test:7071/", 20) == 0,
+              "an odd host is not pasted, and the scheme does not apply alone: %s",
+              th_header(&rs, "Location"));
+    const struct rt_param *const halves[] = {(struct rt_param[]){{"X-Forwarded-Proto", "https"}},
+                                             (struct rt_param[]){{"X-Forwarded-Host", "api.example.com"}}};
+    for (size_t i = 0; i < 2; i++) {
+        r.headers = halves[i];
+        r.nheaders = 1;
+        r.path = dg_arena_printf(t.a, "/durabletask/orchestrators/Hello/half%zu", i);
+        rs = th_call(&t, &r);
+        cr_assert(strncmp(th_header(&rs, "Location"), "http://gw.test:7071/", 20) == 0,
+                  "one forwarded header alone is not used: %s", th_header(&rs, "Location"));
+    }
+    struct rt_param odd_scheme[] = {{"X-Forwarded-Proto", "gopher"}, {"X-Forwarded-Host", "api.example.com"}};
+    r.headers = odd_scheme;
+    r.nheaders = 2;
+    r.path = "/durabletask/orchestrators/Hello/odd";
+    rs = th_call(&t, &r);
+    cr_assert(strncmp(th_header(&rs, "Location"), "http://gw.test:7071/", 20) == 0, "%s",
               th_header(&rs, "Location"));
     struct rt_param appended[] = {{"X-Forwarded-Proto", "https"},
                                   {"X-Forwarded-Host", "client-said.com, proxy-said.com"}};

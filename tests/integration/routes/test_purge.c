@@ -388,16 +388,33 @@ Test(purge, by_filter_status_list_keeps_terminal_statuses_only)
                  2, "instanceIdPrefix is not a parameter of this route");
     assert_gone("c1");
     assert_gone("c2");
-    cr_assert_eq(
-        deleted_count(purge_by("createdTimeFrom=2024-01-01&runtimeStatus=Failed,Running,bogus", NULL)), 1,
-        "Running is dropped from the list");
-    assert_gone("f1");
+    /* A filter that names an active status, or a name that is no status, is
+     * refused: the provider would drop them and, with no finished status left,
+     * purge every status in the range. */
+    const char *refused[] = {"runtimeStatus=Compelted",       "runtimeStatus=Running",
+                             "runtimeStatus=Running,Pending", "runtimeStatus=Failed,Running",
+                             "runtimeStatus=Failed,bogus",    "runtimeStatus=Suspended",
+                             "runtimeStatus=ContinuedAsNew"};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        rt_response rs = purge_by(dg_arena_printf(a, "createdTimeFrom=2024-01-01&%s", refused[i]), NULL);
+        cr_assert_eq(rs.status, 400, "%s: %d", refused[i], rs.status);
+        cJSON *j = cJSON_ParseWithLength(rs.body, rs.body_len);
+        cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "Message")),
+                         "One or more of the arguments submitted is incorrect");
+        cJSON_Delete(j);
+    }
     assert_intact("r1", 3);
-    cr_assert_eq(deleted_count(purge_by("createdTimeFrom=2024-01-01&runtimeStatus=Running,Pending", NULL)), 3,
-                 "no terminal status left: no status condition (the provider's quirk)");
+    assert_intact("p1", 3);
+    assert_intact("f1", 3);
+    cr_assert_eq(deleted_count(purge_by("createdTimeFrom=2024-01-01&runtimeStatus=Failed,Terminated", NULL)),
+                 2, "finished statuses only");
+    assert_gone("f1");
+    assert_gone("x1");
+    assert_intact("r1", 3);
+    cr_assert_eq(deleted_count(purge_by("createdTimeFrom=2024-01-01", NULL)), 2,
+                 "no runtimeStatus at all: every status, as in the host");
     assert_gone("r1");
     assert_gone("p1");
-    assert_gone("x1");
 }
 
 Test(purge, by_filter_time_budget_returns_a_continuation)

@@ -132,6 +132,20 @@ Test(status, running_is_202_with_location_and_retry_after)
     cJSON_Delete(j);
 }
 
+Test(status, location_percent_encodes_raw_control_and_non_ascii_bytes)
+{
+    rt_response rs = get("GET", "/runtime/webhooks/durabletask/instances/run1",
+                         "code=" KEY "&x=a\rb\x1b[1m\x7f\xc3\xa9", NULL);
+    cr_assert_eq(rs.status, 202);
+    const char *loc = header(&rs, "Location");
+    cr_assert_str_eq(loc, "http://gw/runtime/webhooks/durabletask/instances/run1?code=" KEY
+                          "&x=a%0Db%1B[1m%7F%C3%A9");
+    rs = get("GET", "/runtime/webhooks/durabletask/instances/run1", "code=" KEY "&x=%0D%0A", NULL);
+    cr_assert_str_eq(header(&rs, "Location"),
+                     "http://gw/runtime/webhooks/durabletask/instances/run1?code=" KEY "&x=%0D%0A",
+                     "an encoded target stays as sent");
+}
+
 Test(status, completed_is_200_with_parsed_output)
 {
     rt_response rs = get("GET", "/durabletask/Instances/done1/", "", KEY);

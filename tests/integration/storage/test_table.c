@@ -279,6 +279,32 @@ Test(table, batch_fails_atomically)
     cr_assert_eq(az_table_get(c, &x, tbl, "b", "new2", NULL, &g), DG_ENOTFOUND);
 }
 
+Test(table, batch_past_its_cap_is_refused_whole)
+{
+    /* Two parts of 1.5 MiB and a third of 1.5 MiB: the third does not fit in
+     * the 4 MiB batch. Nothing is sent (no part is cut or left out of a body
+     * that is sent anyway) and nothing lands. */
+    size_t big = 3u << 19;
+    char *s = dg_arena_alloc(a, big + 1);
+    memset(s, 'x', big);
+    s[big] = '\0';
+    az_entity e[4];
+    struct az_batch_op ops[4];
+    for (int i = 0; i < 4; i++) {
+        az_entity_init(&e[i], a, "p", dg_arena_printf(a, "r%d", i));
+        if (i < 3)
+            az_entity_set_str(&e[i], a, "S", s);
+        ops[i] = (struct az_batch_op){AZ_BATCH_INSERT, &e[i], NULL};
+    }
+    struct az_batch_result res;
+    cr_assert_eq(az_table_batch(c, &x, tbl, ops, 4, &res), DG_ETOOBIG);
+    cr_assert_eq(x.st.http, 0, "refused before any request");
+    az_entity got;
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(az_table_get(c, &x, tbl, "p", dg_arena_printf(a, "r%d", i), NULL, &got), DG_ENOTFOUND,
+                     "part %d did not land", i);
+}
+
 Test(table, batch_rejects_mixed_partitions)
 {
     az_entity e0, e1;

@@ -1,8 +1,9 @@
-/* base/buf.c and base/arena.c: caps hold, contents stay intact. */
+/* base/buf.c and base/arena.c: caps hold, a failed append poisons the buffer. */
 #include "base/arena.h"
 #include "base/buf.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -19,17 +20,36 @@ Test(buf, grows_and_terminates)
     dg_buf_free(&b);
 }
 
-Test(buf, cap_is_hard_and_leaves_contents)
+Test(buf, a_failed_append_poisons_the_buffer)
 {
     dg_buf b;
     dg_buf_init(&b, 10);
+    cr_assert_eq(dg_buf_adds(&b, "0123456"), DG_OK);
+    cr_assert_eq(dg_buf_err(&b), DG_OK);
+    cr_assert_eq(dg_buf_adds(&b, "789x"), DG_ETOOBIG);
+    /* The contents are gone, and a later append that would fit fails too: a
+     * part past the cap cannot be skipped while the parts after it land. */
+    cr_assert_eq(b.len, 0);
+    cr_assert_null(b.d);
+    cr_assert_str_eq(dg_buf_str(&b), "");
+    cr_assert_eq(dg_buf_addc(&b, 'y'), DG_ETOOBIG);
+    cr_assert_eq(dg_buf_add(&b, "", 0), DG_ETOOBIG);
+    cr_assert_eq(dg_buf_addf(&b, "%d", 1), DG_ETOOBIG);
+    cr_assert_eq(dg_buf_err(&b), DG_ETOOBIG);
+    cr_assert_eq(b.len, 0);
+    cr_assert_null(dg_buf_take(&b), "a poisoned buffer hands out nothing");
+    /* take, reset and free start the buffer over. */
+    cr_assert_eq(dg_buf_err(&b), DG_OK);
     cr_assert_eq(dg_buf_adds(&b, "0123456789"), DG_OK);
-    cr_assert_eq(dg_buf_addc(&b, 'x'), DG_ETOOBIG);
-    cr_assert_eq(dg_buf_adds(&b, "y"), DG_ETOOBIG);
-    cr_assert_str_eq(dg_buf_str(&b), "0123456789");
+    cr_assert_eq(dg_buf_addc(&b, 'x'), DG_ETOOBIG, "the cap is hard");
     dg_buf_reset(&b);
+    cr_assert_eq(dg_buf_err(&b), DG_OK);
+    cr_assert_eq(dg_buf_adds(&b, "abc"), DG_OK);
+    cr_assert_str_eq(dg_buf_str(&b), "abc");
     cr_assert_eq(dg_buf_addf(&b, "%s", "a string longer than ten"), DG_ETOOBIG);
     cr_assert_eq(b.len, 0);
+    dg_buf_free(&b);
+    cr_assert_eq(dg_buf_adds(&b, "fits"), DG_OK);
     dg_buf_free(&b);
 }
 
@@ -46,6 +66,35 @@ Test(buf, long_formatted_append)
     cr_assert_eq(t[0], '<');
     cr_assert_eq(b.len, 0);
     free(t);
+}
+
+/* Sizes whose block header or rounding would wrap abort instead of handing
+ * out a small block as a huge one. */
+Test(arena, a_size_that_wraps_aborts, .signal = SIGABRT)
+{
+    dg_arena *a = dg_arena_create();
+    void *p = dg_arena_alloc(a, SIZE_MAX - 20); /* rounds to SIZE_MAX - 15: the header would wrap */
+    cr_log_error("got %p", p);
+}
+
+Test(arena, a_size_that_wraps_when_rounded_aborts, .signal = SIGABRT)
+{
+    dg_arena *a = dg_arena_create();
+    void *p = dg_arena_alloc(a, SIZE_MAX - 4);
+    cr_log_error("got %p", p);
+}
+
+Test(arena, strndup_of_the_largest_size_aborts, .signal = SIGABRT)
+{
+    dg_arena *a = dg_arena_create();
+    char *p = dg_arena_strndup(a, "", SIZE_MAX);
+    cr_log_error("got %p", (void *) p);
+}
+
+Test(arena, a_huge_first_block_aborts, .signal = SIGABRT)
+{
+    dg_arena *a = dg_arena_create_sized(SIZE_MAX - 8);
+    cr_log_error("got %p", (void *) a);
 }
 
 static int ran;

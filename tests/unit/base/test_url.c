@@ -30,3 +30,13 @@ Test(url, decode)
     cr_assert_eq(dg_url_decode(a, "bad%zz", 6, 0, &out, &n), DG_EINVAL);
     dg_arena_destroy(a);
 }
+
+Test(url, escape_raw_keeps_a_url_and_encodes_what_cannot_stand_in_a_header)
+{
+    dg_arena *a = dg_arena_create();
+    cr_assert_str_eq(dg_url_escape_raw(a, "/x/a%2Fb?q=1&code=k%3D"), "/x/a%2Fb?q=1&code=k%3D");
+    cr_assert_str_eq(dg_url_escape_raw(a, "/x\r\nSet-Cookie: a=b"), "/x%0D%0ASet-Cookie:%20a=b");
+    cr_assert_str_eq(dg_url_escape_raw(a, "\x1b\x01\x7f\xff\xc3\xa9"), "%1B%01%7F%FF%C3%A9");
+    cr_assert_str_eq(dg_url_escape_raw(a, ""), "");
+    dg_arena_destroy(a);
+}

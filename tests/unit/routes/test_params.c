@@ -6,6 +6,7 @@
 #include "routes/handlers.h"
 
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <string.h>
 
 static dg_arena *a;
@@ -98,15 +99,58 @@ Test(params, ints)
 {
     int v = 7;
     rt_ctx c = one("top", "42");
-    cr_assert(rt_param_int(&c, "TOP", &v));
+    cr_assert_eq(rt_param_int(&c, "TOP", &v), RT_PARAM_OK);
     cr_assert_eq(v, 42);
     c = one("top", "-3");
-    cr_assert(rt_param_int(&c, "top", &v));
+    cr_assert_eq(rt_param_int(&c, "top", &v), RT_PARAM_OK);
     cr_assert_eq(v, -3);
-    const char *bad[] = {"", "4x", "x", " 4", "2147483648", "99999999999999999999", "1.5"};
+    c = one("top", "99999999999999999999");
+    cr_assert_eq(rt_param_int(&c, "top", &v), RT_PARAM_OK, "a decimal integer past int is cut to it");
+    cr_assert_eq(v, INT_MAX);
+    c = one("top", "-2147483649");
+    cr_assert_eq(rt_param_int(&c, "top", &v), RT_PARAM_OK);
+    cr_assert_eq(v, INT_MIN);
+    c = one("top", "");
+    cr_assert_eq(rt_param_int(&c, "top", &v), RT_PARAM_ABSENT, "blank is absent");
+    c = one("x", "1");
+    cr_assert_eq(rt_param_int(&c, "top", &v), RT_PARAM_ABSENT);
+    const char *bad[] = {"4x", "x", " 4", "4 ", "1.5", "0x10", "+2", "-", "1e3", "\xd9\xa3"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         c = one("top", bad[i]);
-        cr_assert_not(rt_param_int(&c, "top", &v), "%s", bad[i]);
+        cr_assert_eq(rt_param_int(&c, "top", &v), RT_PARAM_BAD, "%s", bad[i]);
+    }
+}
+
+/* timeout and the intervals: decimal seconds with an optional fraction. */
+static int wait_answer(const char *timeout, const char *interval, struct rt_wait_spec *spec)
+{
+    static const struct rt_env env0;
+    struct rt_param *p = dg_arena_alloc(a, 2 * sizeof *p);
+    size_t n = 0;
+    if (timeout)
+        p[n++] = (struct rt_param){"timeout", timeout};
+    if (interval)
+        p[n++] = (struct rt_param){"pollingInterval", interval};
+    rt_ctx c = {.env = &env0, .rq = &rq, .query = p, .nquery = n};
+    rt_response rs = {0};
+    return rt_wait_params(&c, &rs, "pollingInterval", false, spec) ? 0 : rs.status;
+}
+
+Test(params, wait_seconds_are_decimal_numbers)
+{
+    struct rt_wait_spec s;
+    cr_assert_eq(wait_answer("16", "0.5", &s), 0);
+    cr_assert_eq(s.timeout_ms, 16000);
+    cr_assert_eq(s.interval_ms, 500);
+    cr_assert_eq(wait_answer(".25", NULL, &s), 0);
+    cr_assert_eq(s.timeout_ms, 250);
+    cr_assert_eq(wait_answer("2.", "1", &s), 0);
+    cr_assert_eq(s.timeout_ms, 2000);
+    const char *bad[] = {"0x10", "1e1",      " 5", "5 ", "+5", "-5",   "inf",
+                         "nan",  "infinity", "5s", ".",  "",   "1.2.3"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cr_assert_eq(wait_answer(bad[i], NULL, &s), 400, "timeout=%s", bad[i]);
+        cr_assert_eq(wait_answer("10", bad[i], &s), 400, "pollingInterval=%s", bad[i]);
     }
 }
 
@@ -117,15 +161,30 @@ Test(params, lists_and_statuses)
     cr_assert_eq(rt_param_list(&c, "runtimestatus", &v), 8);
     cr_assert_str_eq(v[0], "Running");
     cr_assert_str_eq(v[7], "Pending");
-    size_t n = rt_param_statuses(&c, &v);
+    size_t n;
+    const char *bad;
+    cr_assert_not(rt_param_statuses(&c, &v, &n, &bad));
+    cr_assert_str_eq(bad, "running", "names are case-sensitive: the first item that is none is refused");
+    cr_assert_eq(n, 0);
+    c = one("runtimeStatus", " Running ,,Completed,Running,3, Pending");
+    cr_assert(rt_param_statuses(&c, &v, &n, &bad));
     cr_assert_eq(n, 4, "known names once each, numbers as names");
     cr_assert_str_eq(v[0], "Running");
     cr_assert_str_eq(v[1], "Completed");
     cr_assert_str_eq(v[2], "Failed");
     cr_assert_str_eq(v[3], "Pending");
+    c = one("runtimeStatus", "Compelted");
+    cr_assert_not(rt_param_statuses(&c, &v, &n, &bad));
+    cr_assert_str_eq(bad, "Compelted");
+    c = one("runtimeStatus", "Failed,9");
+    cr_assert_not(rt_param_statuses(&c, &v, &n, &bad), "9 is no status number");
     c = one("x", "y");
     cr_assert_eq(rt_param_list(&c, "runtimeStatus", &v), 0);
-    cr_assert_eq(rt_param_statuses(&c, &v), 0);
+    cr_assert(rt_param_statuses(&c, &v, &n, &bad));
+    cr_assert_eq(n, 0, "absent: no status condition");
+    c = one("runtimeStatus", " , ");
+    cr_assert(rt_param_statuses(&c, &v, &n, &bad));
+    cr_assert_eq(n, 0, "blank: no status condition");
 }
 
 Test(params, token_round_trip_is_header_safe)

@@ -117,6 +117,17 @@ Test(entity, read_rejects_mistyped_values)
                          "{\"T\":\"yesterday\",\"T@odata.type\":\"Edm.DateTime\"}",
                          "{\"B\":\"!!\",\"B@odata.type\":\"Edm.Binary\"}",
                          "{\"O\":{\"nested\":1}}",
+                         "{\"I\":1e100,\"I@odata.type\":\"Edm.Int32\"}",
+                         "{\"I\":-1e100,\"I@odata.type\":\"Edm.Int32\"}",
+                         "{\"I\":2147483648,\"I@odata.type\":\"Edm.Int32\"}",
+                         "{\"I\":-2147483649,\"I@odata.type\":\"Edm.Int32\"}",
+                         "{\"I\":1.5,\"I@odata.type\":\"Edm.Int32\"}",
+                         "{\"I\":\"5\",\"I@odata.type\":\"Edm.Int32\"}",
+                         "{\"L\":\"9223372036854775808\",\"L@odata.type\":\"Edm.Int64\"}",
+                         "{\"L\":\"-9223372036854775809\",\"L@odata.type\":\"Edm.Int64\"}",
+                         "{\"L\":\" 5\",\"L@odata.type\":\"Edm.Int64\"}",
+                         "{\"L\":\"+5\",\"L@odata.type\":\"Edm.Int64\"}",
+                         "{\"L\":\"-\",\"L@odata.type\":\"Edm.Int64\"}",
                          "[1]"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         cJSON *j = cJSON_Parse(bad[i]);
@@ -126,6 +137,24 @@ Test(entity, read_rejects_mistyped_values)
         cJSON_Delete(j);
         dg_arena_destroy(a);
     }
+}
+
+Test(entity, read_int_extremes)
+{
+    const char *txt = "{\"I\":-2147483648,\"I@odata.type\":\"Edm.Int32\",\"J\":2147483647,"
+                      "\"L\":\"-9223372036854775808\",\"L@odata.type\":\"Edm.Int64\","
+                      "\"M\":\"9223372036854775807\",\"M@odata.type\":\"Edm.Int64\"}";
+    cJSON *j = cJSON_Parse(txt);
+    dg_arena *a = dg_arena_create();
+    az_entity e;
+    cr_assert_eq(az_entity_from_json(a, j, NULL, &e), DG_OK);
+    cr_assert_eq(az_entity_get(&e, "I")->type, AZ_EDM_INT32);
+    cr_assert_eq(az_entity_int(&e, "I", 0), INT32_MIN);
+    cr_assert_eq(az_entity_int(&e, "J", 0), INT32_MAX);
+    cr_assert_eq(az_entity_int(&e, "L", 0), INT64_MIN);
+    cr_assert_eq(az_entity_int(&e, "M", 0), INT64_MAX);
+    cJSON_Delete(j);
+    dg_arena_destroy(a);
 }
 
 Test(entity, raw_scan_tells_double_from_int32)

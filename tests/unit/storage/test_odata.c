@@ -4,6 +4,7 @@
 #include "storage/odata.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 Test(odata, quote_doubles_single_quotes)
@@ -105,4 +106,33 @@ Test(odata, prefix_ranges)
     az_filter_prefix(&f, "P", "");
     cr_assert_str_eq(az_filter_str(&f), "");
     az_filter_free(&f);
+}
+
+static const char *range_of(const char *prefix)
+{
+    static char out[256];
+    az_filter f;
+    az_filter_init(&f);
+    az_filter_prefix(&f, "P", prefix);
+    snprintf(out, sizeof out, "%s", az_filter_str(&f) ? az_filter_str(&f) : "(error)");
+    az_filter_free(&f);
+    return out;
+}
+
+/* The upper bound is the next string in the service's ordinal UTF-16 order. */
+Test(odata, prefix_upper_bounds_at_the_edges_of_utf16)
+{
+    /* U+10FFFF (DBFF DFFF): the next unit that can follow is U+E000, not nothing. */
+    cr_assert_str_eq(range_of("a\xf4\x8f\xbf\xbf"), "(P ge 'a\xf4\x8f\xbf\xbf' and P lt 'a\xee\x80\x80')");
+    /* U+D7FF: U+10000 (D800 DC00) comes next, and before U+E000. */
+    cr_assert_str_eq(range_of("a\xed\x9f\xbf"), "(P ge 'a\xed\x9f\xbf' and P lt 'a\xf0\x90\x80\x80')");
+    /* U+FFFF carries into the character before. */
+    cr_assert_str_eq(range_of("ab\xef\xbf\xbf"), "(P ge 'ab\xef\xbf\xbf' and P lt 'ac')");
+    cr_assert_str_eq(range_of("a\xef\xbf\xbf\xef\xbf\xbf"),
+                     "(P ge 'a\xef\xbf\xbf\xef\xbf\xbf' and P lt 'b')");
+    /* Within surrogate pairs: the next pair. U+1F600 -> U+1F601; U+103FF (D800 DFFF) -> U+10400. */
+    cr_assert_str_eq(range_of("\xf0\x9f\x98\x80"), "(P ge '\xf0\x9f\x98\x80' and P lt '\xf0\x9f\x98\x81')");
+    cr_assert_str_eq(range_of("\xf0\x90\x8f\xbf"), "(P ge '\xf0\x90\x8f\xbf' and P lt '\xf0\x90\x90\x80')");
+    /* No string above: the lower bound alone (callers keep only real matches). */
+    cr_assert_str_eq(range_of("\xef\xbf\xbf"), "(P ge '\xef\xbf\xbf')");
 }

@@ -82,6 +82,8 @@ Test(entity, scheduler_state_both_formats)
     const char *s;
     cr_assert_eq(hub_entity_state_of(a, "not json", &s), DG_EBADRESP);
     cr_assert_eq(hub_entity_state_of(a, "[1]", &s), DG_EBADRESP);
+    cr_assert_eq(hub_entity_state_of(a, "{\"state\":\"5\"} trailing", &s), DG_EBADRESP,
+                 "a scheduler state is JSON only when all of it is");
 }
 
 Test(entity, status_exists_is_a_substring_test)

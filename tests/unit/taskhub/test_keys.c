@@ -1,5 +1,6 @@
 /* taskhub/keys.c: the key-escaping vectors of storage-schema.md §2 and the
  * FNV-1a partition vectors of §5. */
+#include "taskhub/instance.h"
 #include "taskhub/keys.h"
 
 #include <criterion/criterion.h>
@@ -44,6 +45,29 @@ Test(keys, unescape_keeps_unknown_escapes)
     cr_assert_eq(hub_key_unescape(a, "a^zb^", 5, &u), DG_OK);
     cr_assert_str_eq(u, "azb^");
     cr_assert_eq(hub_key_unescape(a, "bad\xff", 4, &u), DG_EINVAL);
+}
+
+Test(keys, unescape_refuses_a_nul_or_a_surrogate)
+{
+    char *u = NULL;
+    cr_assert_eq(hub_key_unescape(a,
+                                  "a^\xc3\x80"
+                                  "b",
+                                  5, &u),
+                 DG_EINVAL, "^U+00C0 would be U+0000");
+    cr_assert_eq(hub_key_unescape(a, "^\xc3\x80", 3, &u), DG_EINVAL);
+    cr_assert_eq(hub_key_unescape(a, "a^\xee\x80\x80", 6, &u), DG_EINVAL, "^U+E000 would be U+DF40");
+    cr_assert_eq(hub_key_unescape(a, "a^\xee\x82\xbf", 6, &u), DG_EINVAL, "^U+E0BF would be U+DFFF");
+    cr_assert_eq(hub_key_unescape(a, "a^\xc3\x81", 4, &u), DG_OK, "U+0001 is an id's control character");
+    cr_assert_eq(strlen(u), 2);
+    cr_assert_eq(u[1], '\x01');
+    cr_assert_eq(hub_key_unescape(a, "a^\xee\x83\x80", 6, &u), DG_OK, "^U+E0C0 is U+E000");
+    cr_assert_str_eq(u, "a\xee\x80\x80");
+    /* A row with such a key is not an instance: reads answer an unreadable row. */
+    az_entity e;
+    az_entity_init(&e, a, "x^\xc3\x80y", "");
+    struct hub_instance in;
+    cr_assert_eq(hub_instance_from_entity(a, &e, &in), DG_EBADRESP);
 }
 
 Test(keys, fnv1a_vectors)
