@@ -98,7 +98,6 @@ cli_gw *cli_gw_create(const char *url, const char *key, char *why, size_t whylen
 /* false with a reason when no answer came (refused, timed out, too large). */
 bool cli_gw_call(cli_gw *g, dg_arena *a, const struct cli_call *call, struct cli_answer *ans, char *why,
                  size_t whylen);
-const char *cli_gw_url(const cli_gw *g);
 void cli_gw_destroy(cli_gw *g);
 
 /* commands.c: one function per command; each returns the exit status. */

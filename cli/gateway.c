@@ -68,11 +68,6 @@ cli_gw *cli_gw_create(const char *url, const char *key, char *why, size_t whylen
     return g;
 }
 
-const char *cli_gw_url(const cli_gw *g)
-{
-    return g->origin;
-}
-
 static size_t on_body(char *p, size_t sz, size_t nm, void *u)
 {
     struct gw_reply *r = u;
