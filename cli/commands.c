@@ -7,6 +7,7 @@
 #include "routes/router.h"
 #include "taskhub/history.h"
 #include "taskhub/instance.h"
+#include "taskhub/largemsg.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -16,8 +17,9 @@
 #include <unistd.h>
 
 #define API_BASE "/runtime/webhooks/durabletask/"
-/* --input and --event-data files; the gateway takes bodies up to 4 MiB. */
-#define PAYLOAD_MAX (64u << 20)
+/* --input and --event-data files: at most what the hub keeps of one payload
+ * (a gateway refuses bodies over 4 MiB with 413 before that). */
+#define PAYLOAD_MAX HUB_MAX_LARGE_PAYLOAD
 /* Pages of get-instances --all when --top is not given: the list's largest. */
 #define LIST_ALL_PAGE "1000"
 
