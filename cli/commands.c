@@ -519,12 +519,15 @@ int cli_purge_history(struct cli *c)
     if (rc == CLI_FAILED && n == 0)
         return rc;
     print_deleted(c, n);
+    const char *many = n == 1 ? "" : "s";
     if (rc == CLI_INTERRUPTED)
-        cli_note("Interrupted: purged %zu instances; run the same command again to purge the rest.", n);
+        cli_note("Interrupted: purged %zu instance%s; run the same command again to purge the rest.", n,
+                 many);
     else if (rc == CLI_OK)
-        cli_note("Purged %zu instances from %s in %.1f s.", n, hub_desc(c), secs);
+        cli_note("Purged %zu instance%s from %s in %.1f s.", n, many, hub_desc(c), secs);
     else
-        cli_note("Purged %zu instances before the failure above; run the same command again to go on.", n);
+        cli_note("Purged %zu instance%s before the failure above; run the same command again to go on.", n,
+                 many);
     return rc;
 }
 
