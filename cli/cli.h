@@ -124,11 +124,11 @@ void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* j on stdout: indented on a terminal, compact otherwise; one trailing newline. */
 void cli_print_json(const struct cli *c, const cJSON *j);
 
-/* A progress line on stderr that updates in place, on a terminal only. */
+/* A progress line on stderr that updates in place, on a terminal only; the
+ * next message (cli_error, cli_note) clears it first. */
 struct cli_progress {
     bool on;
     long long t0_ms;
-    bool shown;
 };
 void cli_progress_init(struct cli_progress *p, const struct cli *c);
 /* "<verb> N instances (R/s)". */

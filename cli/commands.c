@@ -313,6 +313,78 @@ int cli_get_history(struct cli *c)
     return CLI_OK;
 }
 
+/* ---- requests answered in pages (get-instances, purge-history) ---- */
+
+static volatile sig_atomic_t interrupted; /* set by purge-history's SIGINT handler */
+
+/* One page's answer: CLI_OK with *n grown by its instances, PAGES_DONE when
+ * it says there is nothing more, else an exit status after a message. */
+#define PAGES_DONE (-1)
+struct pager;
+typedef int (*page_fn)(struct cli *c, dg_arena *page, const struct cli_answer *ans, struct pager *p);
+
+struct pager {
+    const char *method, *query;
+    const char *token; /* in: the first page's, or NULL; out: the next page's, NULL after the last */
+    bool all;          /* follow the tokens (else one page) */
+    const char *verb;  /* of the progress line */
+    page_fn page;
+    void *ctx;
+    size_t n; /* instances so far */
+};
+
+/* Sends p's request page after page on "instances", with a progress line
+ * between pages on a terminal, until the last page, the first page when
+ * !p->all, a failure, or Ctrl-C (CLI_INTERRUPTED). */
+static int follow(struct cli *c, struct pager *p)
+{
+    struct cli_progress prog;
+    cli_progress_init(&prog, c);
+    dg_arena *page = dg_arena_create();
+    int rc = CLI_OK;
+    for (;;) {
+        dg_arena_reset(page);
+        struct cli_call call = {p->method, "instances", p->query, p->token, NULL};
+        struct cli_answer ans;
+        if (!send_call(c, page, &call, &ans)) {
+            rc = CLI_FAILED;
+            break;
+        }
+        rc = p->page(c, page, &ans, p);
+        if (rc) {
+            p->token = NULL;
+            if (rc == PAGES_DONE)
+                rc = CLI_OK;
+            break;
+        }
+        p->token = ans.token && *ans.token ? dg_arena_strdup(c->a, ans.token) : NULL;
+        if (!p->all || !p->token)
+            break;
+        cli_progress_show(&prog, p->verb, p->n);
+        if (interrupted) {
+            rc = CLI_INTERRUPTED;
+            break;
+        }
+    }
+    dg_arena_destroy(page);
+    cli_progress_end(&prog);
+    return rc;
+}
+
+/* A list page: its instances moved to the array in p->ctx. */
+static int list_page(struct cli *c, dg_arena *page, const struct cli_answer *ans, struct pager *p)
+{
+    cJSON *arr = body_json(page, ans);
+    if (ans->status != 200 || !cJSON_IsArray(arr))
+        return fail(c, page, ans, NULL);
+    cJSON *it;
+    while ((it = cJSON_DetachItemFromArray(arr, 0)) != NULL) {
+        cJSON_AddItemToArray(p->ctx, it);
+        p->n++;
+    }
+    return CLI_OK;
+}
+
 int cli_get_instances(struct cli *c)
 {
     dg_arena *a = c->a;
@@ -334,43 +406,19 @@ int cli_get_instances(struct cli *c)
 
     cJSON *all = cJSON_CreateArray();
     dg_arena_defer(a, (void (*)(void *)) cJSON_Delete, all);
-    const char *token = o->continuation_token;
-    struct cli_progress prog;
-    cli_progress_init(&prog, c);
-    size_t n = 0;
-    dg_arena *page = dg_arena_create();
-    int rc = CLI_OK;
-    for (;;) {
-        dg_arena_reset(page);
-        struct cli_call call = {"GET", "instances", q, token, NULL};
-        struct cli_answer ans;
-        if (!send_call(c, page, &call, &ans)) {
-            rc = CLI_FAILED;
-            break;
-        }
-        cJSON *arr = body_json(page, &ans);
-        if (ans.status != 200 || !cJSON_IsArray(arr)) {
-            cli_progress_end(&prog);
-            rc = fail(c, page, &ans, NULL);
-            break;
-        }
-        cJSON *it;
-        while ((it = cJSON_DetachItemFromArray(arr, 0)) != NULL) {
-            cJSON_AddItemToArray(all, it);
-            n++;
-        }
-        token = ans.token && *ans.token ? dg_arena_strdup(a, ans.token) : NULL;
-        if (!o->all || !token)
-            break;
-        cli_progress_show(&prog, "listed", n);
-    }
-    dg_arena_destroy(page);
-    cli_progress_end(&prog);
+    struct pager pg = {.method = "GET",
+                       .query = q,
+                       .token = o->continuation_token,
+                       .all = o->all,
+                       .verb = "listed",
+                       .page = list_page,
+                       .ctx = all};
+    int rc = follow(c, &pg);
     if (rc)
         return rc;
     cli_print_json(c, all);
-    if (token)
-        cli_note("More instances follow: run again with --continuation-token %s", token);
+    if (pg.token)
+        cli_note("More instances follow: run again with --continuation-token %s", pg.token);
     return CLI_OK;
 }
 
@@ -437,8 +485,6 @@ int cli_raise_event(struct cli *c)
 
 /* ---- purge-history: pages, progress, Ctrl-C between pages ---- */
 
-static volatile sig_atomic_t interrupted;
-
 static void on_interrupt(int sig)
 {
     (void) sig;
@@ -455,6 +501,18 @@ static void print_deleted(const struct cli *c, size_t n)
     cJSON_AddNumberToObject(o, "instancesDeleted", (double) n);
     cli_print_json(c, o);
     cJSON_Delete(o);
+}
+
+/* A purge page: {"instancesDeleted":n}, or 404 when nothing (more) matched. */
+static int purge_page(struct cli *c, dg_arena *page, const struct cli_answer *ans, struct pager *p)
+{
+    if (ans->status == 404)
+        return PAGES_DONE;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(body_json(page, ans), "instancesDeleted");
+    if (ans->status != 200 || !cJSON_IsNumber(d))
+        return fail(c, page, ans, NULL);
+    p->n += (size_t) d->valuedouble;
+    return CLI_OK;
 }
 
 int cli_purge_history(struct cli *c)
@@ -480,44 +538,14 @@ int cli_purge_history(struct cli *c)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
 
-    struct cli_progress prog;
-    cli_progress_init(&prog, c);
-    size_t n = 0;
-    const char *token = NULL;
-    dg_arena *page = dg_arena_create();
-    int rc = CLI_OK;
-    for (;;) {
-        dg_arena_reset(page);
-        struct cli_call call = {"DELETE", "instances", q, token, NULL};
-        struct cli_answer ans;
-        if (!send_call(c, page, &call, &ans)) {
-            rc = CLI_FAILED;
-            break;
-        }
-        if (ans.status == 404) /* nothing (left) to purge */
-            break;
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(body_json(page, &ans), "instancesDeleted");
-        if (ans.status != 200 || !cJSON_IsNumber(d)) {
-            cli_progress_end(&prog);
-            rc = fail(c, page, &ans, NULL);
-            break;
-        }
-        n += (size_t) d->valuedouble;
-        token = ans.token && *ans.token ? dg_arena_strdup(a, ans.token) : NULL;
-        if (!token)
-            break;
-        cli_progress_show(&prog, "purged", n);
-        if (interrupted) {
-            rc = CLI_INTERRUPTED;
-            break;
-        }
-    }
-    dg_arena_destroy(page);
-    cli_progress_end(&prog);
+    int64_t t0 = dg_mono_ms();
+    struct pager pg = {.method = "DELETE", .query = q, .all = true, .verb = "purged", .page = purge_page};
+    int rc = follow(c, &pg);
     signal(SIGINT, SIG_DFL);
-    double secs = (double) (dg_mono_ms() - prog.t0_ms) / 1000.0;
-    if (rc == CLI_FAILED && n == 0)
-        return rc;
+    double secs = (double) (dg_mono_ms() - t0) / 1000.0;
+    size_t n = pg.n;
+    if (rc != CLI_OK && rc != CLI_INTERRUPTED && n == 0)
+        return rc; /* the reason is said; nothing was purged */
     print_deleted(c, n);
     const char *many = n == 1 ? "" : "s";
     if (rc == CLI_INTERRUPTED)

@@ -6,10 +6,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* A progress line is on the terminal: a message first clears it. */
+static bool line_shown;
+
+static void clear_line(void)
+{
+    if (line_shown)
+        fputs("\r\033[K", stderr);
+    line_shown = false;
+}
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    clear_line();
     fputs("durable: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
@@ -20,6 +31,7 @@ void cli_note(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    clear_line();
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
@@ -55,7 +67,6 @@ void cli_progress_init(struct cli_progress *p, const struct cli *c)
 {
     p->on = c->err_tty;
     p->t0_ms = dg_mono_ms();
-    p->shown = false;
 }
 
 void cli_progress_show(struct cli_progress *p, const char *verb, size_t n)
@@ -66,12 +77,11 @@ void cli_progress_show(struct cli_progress *p, const char *verb, size_t n)
     /* \r to the start, \033[K clears what a longer earlier line left. */
     fprintf(stderr, "\r%s %zu instances (%.0f/s)\033[K", verb, n, secs > 0 ? (double) n / secs : 0.0);
     fflush(stderr);
-    p->shown = true;
+    line_shown = true;
 }
 
 void cli_progress_end(struct cli_progress *p)
 {
-    if (p->shown)
-        fputs("\r\033[K", stderr);
-    p->shown = false;
+    (void) p;
+    clear_line();
 }
