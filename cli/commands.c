@@ -271,19 +271,32 @@ int cli_start_new(struct cli *c)
     return CLI_OK;
 }
 
-int cli_get_runtime_status(struct cli *c)
+/* GET instances/{id}?query: the status object (freed with the run's arena),
+ * or NULL with *rc set after a message. */
+static cJSON *status_of(struct cli *c, const char *query, int *rc)
 {
     dg_arena *a = c->a;
-    const char *q = "";
-    /* Core Tools leaves input and output out unless asked. */
-    q_add(a, &q, "showInput", c->o.show_input == 1 ? "true" : "false");
-    struct cli_call call = {"GET", dg_arena_printf(a, "instances/%s", seg(a, c->o.id)), q, NULL, NULL};
+    struct cli_call call = {"GET", dg_arena_printf(a, "instances/%s", seg(a, c->o.id)), query, NULL, NULL};
     struct cli_answer ans;
-    if (!send_call(c, a, &call, &ans))
-        return CLI_FAILED;
+    if (!send_call(c, a, &call, &ans)) {
+        *rc = CLI_FAILED;
+        return NULL;
+    }
     cJSON *j = body_json(a, &ans);
-    if ((ans.status != 200 && ans.status != 202) || !cJSON_IsObject(j))
-        return fail(c, a, &ans, no_instance(c));
+    if ((ans.status != 200 && ans.status != 202) || !cJSON_IsObject(j)) {
+        *rc = fail(c, a, &ans, no_instance(c));
+        return NULL;
+    }
+    return j;
+}
+
+int cli_get_runtime_status(struct cli *c)
+{
+    /* Core Tools leaves input and output out unless asked. */
+    int rc;
+    cJSON *j = status_of(c, c->o.show_input == 1 ? "showInput=true" : "showInput=false", &rc);
+    if (!j)
+        return rc;
     if (c->o.show_output != 1)
         cJSON_ReplaceItemInObjectCaseSensitive(j, "output", cJSON_CreateNull());
     cli_print_json(c, j);
@@ -292,24 +305,17 @@ int cli_get_runtime_status(struct cli *c)
 
 int cli_get_history(struct cli *c)
 {
-    dg_arena *a = c->a;
-    struct cli_call call = {"GET", dg_arena_printf(a, "instances/%s", seg(a, c->o.id)),
-                            "showHistory=true&showHistoryOutput=true", NULL, NULL};
-    struct cli_answer ans;
-    if (!send_call(c, a, &call, &ans))
-        return CLI_FAILED;
-    cJSON *j = body_json(a, &ans);
-    if ((ans.status != 200 && ans.status != 202) || !cJSON_IsObject(j))
-        return fail(c, a, &ans, no_instance(c));
+    int rc;
+    cJSON *j = status_of(c, "showHistory=true&showHistoryOutput=true", &rc);
+    if (!j)
+        return rc;
     /* No events to show (a Pending instance, say): the answer has none, the list is empty. */
     cJSON *events = cJSON_GetObjectItemCaseSensitive(j, "historyEvents");
-    if (cJSON_IsArray(events)) {
-        cli_print_json(c, events);
-    } else {
-        cJSON *empty = cJSON_CreateArray();
-        cli_print_json(c, empty);
-        cJSON_Delete(empty);
+    if (!cJSON_IsArray(events)) {
+        events = cJSON_CreateArray();
+        cJSON_AddItemToObject(j, "historyEvents", events);
     }
+    cli_print_json(c, events);
     return CLI_OK;
 }
 

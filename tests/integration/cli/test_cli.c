@@ -48,17 +48,6 @@ static char dir[64]; /* the working directory of every run: no host.json unless 
 
 /* ---- the gateway ---- */
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    cr_assert_eq(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
-    socklen_t l = sizeof sa;
-    getsockname(fd, (struct sockaddr *) &sa, &l);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 struct http {
     long status;
     dg_buf body;
@@ -129,7 +118,7 @@ static cJSON *http_json(const char *method, const char *path_query, const char *
 
 static void start_gateway(void)
 {
-    port = free_port();
+    port = test_free_port();
     snprintf(gw_url, sizeof gw_url, "http://127.0.0.1:%d", port);
     char keyfile[128], portstr[16];
     snprintf(keyfile, sizeof keyfile, "%s/keys.json", dir);
@@ -997,7 +986,7 @@ static const char *unreachable(const char *name, int closed)
 Test(cli, failed_operations_are_one_line_and_exit_1)
 {
     /* Storage that does not answer. */
-    int closed = free_port();
+    int closed = test_free_port();
     const char *const env[] = {unreachable("AzureWebJobsStorage", closed), NULL};
     struct run r =
         run(&(struct spec){.mode = STORAGE, .no_storage = true, .env = env, .args = {"get-instances"}});
@@ -1049,7 +1038,7 @@ Test(cli, host_json_and_local_settings)
     r = run(&(struct spec){.mode = GATEWAY, .no_hub = true, .args = {"get-runtime-status", "--id", "hj"}});
     cr_assert_str_eq(str(json_ok(&r, "gateway, hub from host.json"), "instanceId"), "hj");
     /* The environment wins over local.settings.json; --connection-string-setting picks another setting. */
-    const char *const env[] = {unreachable("Other", free_port()), NULL};
+    const char *const env[] = {unreachable("Other", test_free_port()), NULL};
     write_file("local.settings.json",
                dg_arena_printf(t.a, "{\"Values\":{\"Other\":\"%s\"}}", getenv("AZURITE_CONNECTION_STRING")));
     r = run(
