@@ -346,15 +346,17 @@ static int run(struct cli *c, const struct command *cmd)
     if (c->o.gateway) {
         const char *key = c->o.key ? c->o.key : getenv("DURABLE_GATEWAY_KEY");
         c->gw = cli_gw_create(c->o.gateway, key, why, sizeof why);
+        if (!c->gw) {
+            cli_error("%s", why);
+            return CLI_USAGE;
+        }
     } else {
         c->local = cli_local_create(cs, c->partitions, why, sizeof why);
-        if (!c->local)
+        if (!c->local) {
             cli_error("the connection string in %s is not valid: %s", c->connection, why);
+            return CLI_USAGE;
+        }
     }
-    if (c->o.gateway && !c->gw)
-        cli_error("%s", why);
-    if (!c->gw && !c->local)
-        return CLI_USAGE;
     rc = cmd->run(c);
     cli_gw_destroy(c->gw);
     cli_local_destroy(c->local);
