@@ -275,11 +275,11 @@ static bool signal_input(const rt_ctx *c, rt_response *rs, const char **input)
         }
         cJSON_Delete(strict);
     }
+    cJSON_Delete(j);
     if (detail) {
         rt_set_message(rs, a, 400, dg_arena_printf(a, "Could not parse JSON content: %s", detail));
         return false;
     }
-    cJSON_Delete(j);
     cJSON_Minify(copy);
     *input = copy;
     return true;

@@ -118,6 +118,8 @@ void rt_list_instances(const rt_ctx *c, rt_response *rs);
 void rt_purge_instance(const rt_ctx *c, rt_response *rs);
 void rt_purge_by_filter(const rt_ctx *c, rt_response *rs);
 void rt_rewind(const rt_ctx *c, rt_response *rs);
+/* taskhub.c: a gateway extension, for the command-line client's delete-task-hub. */
+void rt_delete_hub(const rt_ctx *c, rt_response *rs);
 void rt_get_entity(const rt_ctx *c, rt_response *rs);
 void rt_list_entities(const rt_ctx *c, rt_response *rs);
 void rt_signal_entity(const rt_ctx *c, rt_response *rs);

@@ -57,13 +57,17 @@ static bool normalise_time(const char *v, char *buf, size_t cap)
     return true;
 }
 
-bool rt_param_time(const rt_ctx *c, const char *name, dg_ticks *out)
+bool rt_time_parse(const char *v, dg_ticks *out)
 {
-    const char *v = rt_query(c, name);
     char buf[96];
     if (!v || !normalise_time(v, buf, sizeof buf))
         return false;
     return dg_iso_parse(buf, strlen(buf), out) == DG_OK;
+}
+
+bool rt_param_time(const rt_ctx *c, const char *name, dg_ticks *out)
+{
+    return rt_time_parse(rt_query(c, name), out);
 }
 
 enum rt_param_result rt_param_int(const rt_ctx *c, const char *name, int *out)

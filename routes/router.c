@@ -35,6 +35,7 @@ static const struct route routes[] = {
     {"GET", {"instances", NULL}, AUTH_READ, rt_list_instances},
     {"DELETE", {"instances", "{}", NULL}, AUTH_WRITE, rt_purge_instance},
     {"DELETE", {"instances", NULL}, AUTH_WRITE, rt_purge_by_filter},
+    {"DELETE", {"taskhub", NULL}, AUTH_WRITE, rt_delete_hub},
     {"GET", {"entities", NULL}, AUTH_READ, rt_list_entities},
     {"GET", {"entities", "{}", NULL}, AUTH_READ, rt_list_entities},
     {"GET", {"entities", "{}", "{}", NULL}, AUTH_READ, rt_get_entity},

@@ -5,6 +5,7 @@
 #define RT_ROUTER_H
 
 #include "auth/keys.h"
+#include "base/time.h"
 #include "routes/http.h"
 #include "storage/client.h"
 #include "taskhub/instance.h"
@@ -105,6 +106,12 @@ void rt_wait_answer(struct rt_wait *w, const struct hub_instance *in, struct rt_
 struct rt_shared *rt_wait_completed_body(const struct hub_instance *in);
 /* Gives back the slot a held request reserved. */
 void rt_wait_release(const struct rt_env *env);
+
+/* A time as the routes' time parameters take it (rt_param_time in
+ * handlers.h: ISO-8601, UTC when no zone is given, and the lenient forms
+ * listed there), so that the command-line client refuses exactly what the
+ * routes would not take. false for NULL or anything else. */
+bool rt_time_parse(const char *v, dg_ticks *out);
 
 /* Answers rs for rq. Never fails: every error becomes a response. */
 void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs);

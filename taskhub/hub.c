@@ -150,17 +150,26 @@ static dg_err taskhub_json_count(az_client *c, az_ctx *x, const char *lname, uns
     return rc;
 }
 
-dg_err hub_open(az_client *c, az_ctx *x, const char *name, unsigned default_partitions, struct hub *out)
+/* The hub's names, nothing read yet. */
+static dg_err hub_names(az_client *c, dg_arena *a, const char *name, struct hub *out)
 {
     memset(out, 0, sizeof *out);
     if (!hub_name_ok(name))
         return DG_EINVAL;
     out->c = c;
-    out->name = dg_arena_strdup(x->arena, name);
-    char *l = dg_arena_strdup(x->arena, name);
+    out->name = dg_arena_strdup(a, name);
+    char *l = dg_arena_strdup(a, name);
     for (char *p = l; *p; p++)
         *p = (char) tolower((unsigned char) *p);
     out->lname = l;
+    return DG_OK;
+}
+
+dg_err hub_open(az_client *c, az_ctx *x, const char *name, unsigned default_partitions, struct hub *out)
+{
+    if (hub_names(c, x->arena, name, out))
+        return DG_EINVAL;
+    const char *l = out->lname;
     if (default_partitions < 1 || default_partitions > HUB_MAX_PARTITIONS)
         default_partitions = 4;
     unsigned n;
@@ -232,4 +241,50 @@ dg_err hub_ensure(struct hub *h, az_ctx *x)
     h->exists = true;
     cache_put(c, h->name, h->partitions);
     return DG_OK;
+}
+
+/* One artefact deleted: its name noted, or nothing when it was not there. */
+static dg_err deleted(dg_err rc, const char *name, struct hub_deleted *out)
+{
+    if (rc == DG_ENOTFOUND)
+        return DG_OK;
+    if (!rc && out->n < HUB_MAX_ARTEFACTS)
+        out->names[out->n++] = name;
+    return rc;
+}
+
+dg_err hub_delete(az_client *c, az_ctx *x, const char *name, struct hub_deleted *out)
+{
+    out->n = 0;
+    dg_arena *a = x->arena;
+    /* The names only: a delete needs no partition count (it tries every queue name). */
+    struct hub h;
+    if (hub_names(c, a, name, &h))
+        return DG_EINVAL;
+    const char *l = h.lname;
+    dg_err rc = DG_OK;
+    for (unsigned p = 0; p < HUB_MAX_PARTITIONS && !rc; p++) {
+        const char *q = hub_control_queue_name(&h, a, p);
+        rc = deleted(az_queue_delete(c, x, q), q, out);
+    }
+    const char *wq = dg_arena_printf(a, "%s-workitems", l);
+    if (!rc)
+        rc = deleted(az_queue_delete(c, x, wq), wq, out);
+    static const char *const tables[] = {"Instances", "History", "Partitions"};
+    for (size_t i = 0; i < sizeof tables / sizeof *tables && !rc; i++) {
+        const char *t = hub_table(&h, a, tables[i]);
+        rc = deleted(az_table_delete(c, x, t), t, out);
+    }
+    static const char *const containers[] = {"leases", "applease", "largemessages"};
+    for (size_t i = 0; i < sizeof containers / sizeof *containers && !rc; i++) {
+        const char *k = dg_arena_printf(a, "%s-%s", l, containers[i]);
+        rc = az_container_delete(c, x, k);
+        /* A running worker may hold the app lease on its container (412); the
+         * provider ignores that too, and the container stays. */
+        if (rc == DG_EPRECOND && strcmp(containers[i], "applease") == 0)
+            rc = DG_ENOTFOUND;
+        rc = deleted(rc, k, out);
+    }
+    hub_cache_forget(c, name);
+    return rc;
 }

@@ -38,6 +38,24 @@ const char *hub_control_queue_name(const struct hub *h, dg_arena *a, unsigned p)
 const char *hub_control_queue(const struct hub *h, dg_arena *a, const char *id);
 const char *hub_table(const struct hub *h, dg_arena *a, const char *suffix); /* "{H}Instances", ... */
 
+/* Everything a hub can hold (storage-schema.md §1): 16 control queues, the
+ * work-item queue, three tables and three containers. */
+#define HUB_MAX_ARTEFACTS (HUB_MAX_PARTITIONS + 7)
+
+struct hub_deleted {
+    const char *names[HUB_MAX_ARTEFACTS]; /* what existed and is gone, in x->arena */
+    size_t n;                             /* 0: there was no hub of that name */
+};
+
+/* Deletes the hub as DeleteAsync(deleteInstanceStore: true) does (§1.3): the
+ * control queues (all 16 possible names, so a hub made with another count or
+ * left half-made goes too), the work-item queue, the Instances, History and
+ * Partitions tables, then the {h}-leases, {h}-applease and {h}-largemessages
+ * containers. What is already missing is fine, so a delete cut short can be
+ * run again. Forgets the hub's cached partition count. Storage keeps deleted
+ * names reserved for a while: re-creating the hub at once may answer 409. */
+dg_err hub_delete(az_client *c, az_ctx *x, const char *name, struct hub_deleted *out);
+
 /* Forgets what is cached of one hub (its queues were found missing: the hub
  * was deleted, and may be re-created with another count). */
 void hub_cache_forget(const az_client *c, const char *name);

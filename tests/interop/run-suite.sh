@@ -5,6 +5,8 @@
 # (tests/interop/worker) and the gateway binary given:
 #   worker   tests/interop/worker-suite.js: the gateway's HTTP API over what the worker runs
 #   client   tests/interop/client/client-suite.js: the npm durable-functions DurableClient
+#   cli      tests/interop/cli-suite.js: the durable command-line client (the durable binary
+#            beside GATEWAY_BINARY), straight to storage and through the gateway
 #
 # It starts a private in-memory Azurite, the worker (hub InteropHub, 4 partitions) and the
 # gateway with a key file; the client suite also starts a second gateway with --no-auth for
@@ -26,10 +28,16 @@ root="$(cd "$here/../.." && pwd)"
 case "$suite" in
     worker) driver="$here/worker-suite.js" ;;
     client) driver="$here/client/client-suite.js" ;;
-    *) echo "usage: run-suite.sh worker|client GATEWAY_BINARY [RESULTS_FILE]" >&2; exit 2 ;;
+    cli) driver="$here/cli-suite.js" ;;
+    *) echo "usage: run-suite.sh worker|client|cli GATEWAY_BINARY [RESULTS_FILE]" >&2; exit 2 ;;
 esac
 if [ ! -x "$gateway" ]; then
     echo "run-suite: gateway binary '$gateway' is not executable" >&2
+    exit 2
+fi
+DG_DURABLE_BIN="$(dirname "$gateway")/durable"
+if [ "$suite" = cli ] && [ ! -x "$DG_DURABLE_BIN" ]; then
+    echo "run-suite: the durable client '$DG_DURABLE_BIN' (beside the gateway) is not executable" >&2
     exit 2
 fi
 
@@ -138,7 +146,7 @@ if [ "$suite" = client ]; then
 fi
 echo "setup: worker build ${build_ms} ms, worker ready ${WORKER_READY_MS} ms (at ${worker_ms} ms), gateway $DG_URL${DG_RPC_URL:+, RPC gateway $DG_RPC_URL}"
 
-export DG_URL DG_RPC_URL DG_KEY DG_MASTER_KEY DG_OTHER_KEY DG_READONLY_KEY
+export DG_URL DG_RPC_URL DG_KEY DG_MASTER_KEY DG_OTHER_KEY DG_READONLY_KEY DG_DURABLE_BIN
 export DG_HUB="$HUB" DG_WORKER_DLL="$WORKER_DLL" DG_PARTITIONS=4 AZURITE_CONNECTION_STRING
 export NODE_PATH="$root/node_modules"
 export DG_COUNTS_FILE="$work/counts"

@@ -3,9 +3,12 @@
 #include "base/rand.h"
 
 #include <criterion/criterion.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 az_client *test_azurite_client(const char *key_override, const struct az_client_opts *opts)
 {
@@ -33,4 +36,15 @@ const char *test_unique_name(dg_arena *a, const char *prefix)
     unsigned char r[6];
     dg_random_bytes(r, sizeof r);
     return dg_arena_printf(a, "%s%02x%02x%02x%02x%02x%02x", prefix, r[0], r[1], r[2], r[3], r[4], r[5]);
+}
+
+int test_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+    socklen_t l = sizeof sa;
+    getsockname(fd, (struct sockaddr *) &sa, &l);
+    close(fd);
+    return ntohs(sa.sin_port);
 }

@@ -1,23 +1,14 @@
 /* Task-hub rows and blobs as DurableTask.AzureStorage writes them
- * (storage-schema.md §3, §4, §6), for route tests, and the counts a test
- * checks storage with afterwards. Every call asserts success; everything lives
- * in the arena given. */
+ * (storage-schema.md §3, §4, §6; the rows themselves come from hub_rows.h), for route tests, and the counts a
+ * test checks storage with afterwards. Every call asserts success; everything lives in the arena given. */
 #ifndef DG_TEST_HUB_SEED_H
 #define DG_TEST_HUB_SEED_H
 
 #include "storage/client.h"
+#include "tests/support/hub_rows.h"
 
 #include <stdbool.h>
 #include <stddef.h>
-
-struct seed_instance {
-    const char *id;      /* unescaped */
-    const char *name;    /* orchestrator name; NULL: "E1_HelloSequence" */
-    const char *status;  /* RuntimeStatus */
-    const char *created; /* ISO-8601 CreatedTime; NULL: 2024-05-01T10:00:00.1234567Z */
-    const char *input;   /* NULL: no Input column */
-    const char *output;  /* NULL: no Output column */
-};
 
 /* Upserts the Instances row of one instance (the table must exist). */
 void seed_instance(az_client *c, dg_arena *a, const char *hub, const struct seed_instance *in);

@@ -32,17 +32,6 @@ static char keyfile[64];
 
 #define KEY "wait-test-key-0123456789"
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    cr_assert_eq(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
-    socklen_t l = sizeof sa;
-    getsockname(fd, (struct sockaddr *) &sa, &l);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 struct resp {
     long status;
     char body[65536];
@@ -136,7 +125,7 @@ static long metric_until(const char *name, long want)
 
 static void start_gateway(const char *max_waiters)
 {
-    port = free_port();
+    port = test_free_port();
     char portstr[16];
     snprintf(portstr, sizeof portstr, "%d", port);
     char *argv[] = {(char *) DG_GATEWAY_BIN,

@@ -11,6 +11,7 @@
 #include "taskhub/hub.h"
 #include "taskhub/keys.h"
 #include "tests/support/azurite_env.h"
+#include "tests/support/fixture.h"
 
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
@@ -29,43 +30,9 @@ static const char *keyfile =
     "{\"masterKey\":\"master-key-0123456789\",\"readOnlyKeys\":[\"read-key-0123456789\"]}";
 #define KEY "master-key-0123456789"
 
-/* One row of a fixture: which table of the hub, and the entity. */
-struct fx {
-    const char *table; /* "History" or "Instances" */
-    az_entity e;
-};
-
-struct fixture {
-    struct fx *rows;
-    size_t n;
-};
-
 static struct fixture load(const char *name)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", DG_FIXTURE_DIR, name);
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f, "cannot open %s", path);
-    struct fixture fx = {.rows = dg_arena_alloc(a, 200 * sizeof *fx.rows)};
-    char line[16384];
-    while (fgets(line, sizeof line, f)) {
-        if (line[0] != '{')
-            continue;
-        cr_assert_lt(fx.n, 200);
-        cJSON *j = cJSON_Parse(line);
-        cr_assert_not_null(j, "bad line in %s", name);
-        dg_arena_defer(a, (void (*)(void *)) cJSON_Delete, j);
-        struct fx *r = &fx.rows[fx.n++];
-        r->table = dg_arena_strdup(a, cJSON_GetObjectItem(j, "table")->valuestring);
-        /* The entity's text again, so that numbers keep how they were written. */
-        char *txt = cJSON_PrintUnformatted(cJSON_GetObjectItem(j, "entity"));
-        struct az_numscan ns;
-        az_numscan_init(&ns, a, txt, strlen(txt));
-        cr_assert_eq(az_entity_from_json(a, cJSON_GetObjectItem(j, "entity"), &ns, &r->e), DG_OK);
-        cJSON_free(txt);
-    }
-    fclose(f);
-    return fx;
+    return fixture_load(a, dg_arena_printf(a, "%s/%s", DG_FIXTURE_DIR, name));
 }
 
 static const char *table_of(const char *which)
@@ -81,12 +48,9 @@ static void put(const char *table, const az_entity *e)
                  x.st.message);
 }
 
-/* Seeds every row of a fixture, or only those of one instance (pk) when pk is not NULL. */
 static void seed_only(const struct fixture *fx, const char *pk)
 {
-    for (size_t i = 0; i < fx->n; i++)
-        if (!pk || strcmp(fx->rows[i].e.pk, pk) == 0)
-            put(fx->rows[i].table, &fx->rows[i].e);
+    fixture_seed(c, a, hub, fx, pk);
 }
 
 static void seed(const char *name)

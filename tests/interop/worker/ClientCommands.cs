@@ -39,7 +39,7 @@ static class ClientCommands
     {
         ["start"] = (2, 3), ["status"] = (1, 1), ["wait"] = (2, 2), ["raise"] = (2, 3),
         ["terminate"] = (1, 2), ["suspend"] = (1, 2), ["resume"] = (1, 2), ["rewind"] = (1, 2),
-        ["purge"] = (1, 1), ["history"] = (1, 1), ["list"] = (0, 6), ["start-many"] = (3, 4),
+        ["purge"] = (1, 1), ["purge-filter"] = (0, 3), ["history"] = (1, 1), ["list"] = (0, 6), ["start-many"] = (3, 4),
         ["artefacts"] = (0, 0), ["rows"] = (1, 2), ["peek"] = (1, 2),
     };
 
@@ -154,6 +154,40 @@ static class ClientCommands
                 {
                     ["instancesDeleted"] = r.InstancesDeleted,
                     ["rowsDeleted"] = r.RowsDeleted,
+                });
+                return 0;
+            }
+            case "purge-filter":
+            {
+                // createdTimeFrom=ISO createdTimeTo=ISO runtimeStatus=A,B, as the extension's
+                // purge-by-filter passes them to the service (defaults: DateTime.MinValue, none, all).
+                var styles = System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal;
+                var inv = System.Globalization.CultureInfo.InvariantCulture;
+                DateTime from = DateTime.MinValue;
+                DateTime? to = null;
+                List<OrchestrationStatus>? statuses = null;
+                foreach (string f in o.Args)
+                {
+                    int eq = f.IndexOf('=');
+                    string key = eq < 0 ? f : f[..eq], value = eq < 0 ? "" : f[(eq + 1)..];
+                    switch (key)
+                    {
+                        case "createdTimeFrom": from = DateTime.Parse(value, inv, styles); break;
+                        case "createdTimeTo": to = DateTime.Parse(value, inv, styles); break;
+                        case "runtimeStatus":
+                            statuses = value.Split(',', StringSplitOptions.RemoveEmptyEntries)
+                                .Select(Enum.Parse<OrchestrationStatus>).ToList();
+                            break;
+                        default: throw new UsageException($"purge-filter: unknown filter '{key}'");
+                    }
+                }
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                var r = await service.PurgeInstanceHistoryAsync(from, to, statuses);
+                Print(new JObject
+                {
+                    ["instancesDeleted"] = r.InstancesDeleted,
+                    ["rowsDeleted"] = r.RowsDeleted,
+                    ["ms"] = watch.ElapsedMilliseconds,
                 });
                 return 0;
             }

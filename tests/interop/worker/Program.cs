@@ -23,6 +23,10 @@ client (never create or delete the hub; exit 3 if it does not exist):
   suspend ID [REASON] / resume ID [REASON]
   rewind ID [REASON]           rewind a failed instance (AzureStorage service API)
   purge ID                     purge one instance's history and status
+  purge-filter [FILTER=VALUE...]
+                               purge by filter (service API), as the extension does: createdTimeFrom,
+                               createdTimeTo (ISO-8601), runtimeStatus (A,B); prints the counts and
+                               the milliseconds the purge took
   history ID                   the instance's history as the framework reads it (JSON)
   list [FILTER=VALUE...]       instances (service query API), one JSON line each; filters as the
                                extension passes them: createdTimeFrom, createdTimeTo (ISO-8601),
