@@ -1,6 +1,8 @@
 /* The event loop and its coroutines (see base/loop.h, docs/pipeline.md).
  *
- * Coroutines are ucontext contexts on mmap'd stacks with a guard page. Only
+ * Coroutines are contexts on mmap'd stacks with a guard page; on x86-64 a
+ * switch is six pushes and pops (ucontext elsewhere: it also swaps the signal
+ * mask, a system call per switch). Only
  * the pages a coroutine touches become resident, so a large stack costs
  * address space, not memory; stacks are kept for reuse per loop. Under
  * AddressSanitizer every switch is announced (__sanitizer_*_switch_fiber), so
@@ -18,8 +20,72 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <ucontext.h>
 #include <unistd.h>
+
+/* ---- the context switch ---- */
+
+#if defined(__x86_64__)
+/* Saves the callee-saved registers on the current stack and its pointer in
+ * *save, then continues on the stack `load` (System V x86-64 ABI). */
+__asm__(".text\n"
+        ".globl dg_ctx_switch\n"
+        ".type dg_ctx_switch,@function\n"
+        "dg_ctx_switch:\n"
+        "    pushq %rbp\n"
+        "    pushq %rbx\n"
+        "    pushq %r12\n"
+        "    pushq %r13\n"
+        "    pushq %r14\n"
+        "    pushq %r15\n"
+        "    movq %rsp, (%rdi)\n"
+        "    movq %rsi, %rsp\n"
+        "    popq %r15\n"
+        "    popq %r14\n"
+        "    popq %r13\n"
+        "    popq %r12\n"
+        "    popq %rbx\n"
+        "    popq %rbp\n"
+        "    ret\n"
+        ".size dg_ctx_switch,.-dg_ctx_switch\n");
+void dg_ctx_switch(void **save, void *load);
+
+typedef struct {
+    void *sp;
+} ctx_t;
+
+static void ctx_make(ctx_t *c, void *stack, size_t size, void (*entry)(void))
+{
+    void **sp = (void **) (((uintptr_t) stack + size) & ~(uintptr_t) 15);
+    *--sp = NULL;           /* entry's return address: it never returns */
+    *--sp = (void *) entry; /* where the first switch's ret goes */
+    for (int i = 0; i < 6; i++)
+        *--sp = NULL; /* the six registers the switch pops */
+    c->sp = sp;
+}
+
+static void ctx_swap(ctx_t *from, ctx_t *to)
+{
+    dg_ctx_switch(&from->sp, to->sp);
+}
+#else
+#include <ucontext.h>
+typedef ucontext_t ctx_t;
+
+static void ctx_make(ctx_t *c, void *stack, size_t size, void (*entry)(void))
+{
+    if (getcontext(c) != 0)
+        dg_fatal("loop: getcontext failed");
+    c->uc_stack.ss_sp = stack;
+    c->uc_stack.ss_size = size;
+    c->uc_link = NULL;
+    makecontext(c, entry, 0);
+}
+
+static void ctx_swap(ctx_t *from, ctx_t *to)
+{
+    swapcontext(from, to);
+}
+#endif
 
 #if defined(__SANITIZE_ADDRESS__)
 #define DG_ASAN 1
@@ -70,8 +136,8 @@ struct dg_loop {
 
 struct dg_co {
     dg_loop *loop;
-    ucontext_t ctx;
-    ucontext_t *caller;
+    ctx_t ctx;
+    ctx_t *caller;
     struct stack *stack;
     dg_co_fn fn;
     void *arg;
@@ -435,13 +501,13 @@ static void co_end(dg_co *co)
 static void resume(dg_co *co)
 {
     dg_co *prev = tl_current;
-    ucontext_t here;
+    ctx_t here;
     co->caller = &here;
     tl_current = co;
     atomic_fetch_add_explicit(&g_switches, 1, memory_order_relaxed);
     void *fake = NULL;
     asan_start(&fake, stack_bottom(co->stack), STACK_SIZE);
-    swapcontext(&here, &co->ctx);
+    ctx_swap(&here, &co->ctx);
     asan_finish(fake, NULL, NULL);
     tl_current = prev;
     if (co->finished)
@@ -459,7 +525,7 @@ static void trampoline(void)
 #ifdef DG_ASAN
     asan_start(NULL, co->caller_bottom, co->caller_size); /* NULL: this stack ends */
 #endif
-    setcontext(co->caller);
+    ctx_swap(&co->ctx, co->caller);
     dg_fatal("loop: a coroutine returned past its end");
 }
 
@@ -472,12 +538,7 @@ dg_co *dg_co_create(dg_loop *l, dg_co_fn fn, void *arg, void (*done)(dg_co *, vo
     co->done = done;
     atomic_init(&co->refs, 1);
     co->stack = stack_get(l);
-    if (getcontext(&co->ctx) != 0)
-        dg_fatal("loop: getcontext failed");
-    co->ctx.uc_stack.ss_sp = stack_bottom(co->stack);
-    co->ctx.uc_stack.ss_size = STACK_SIZE;
-    co->ctx.uc_link = NULL;
-    makecontext(&co->ctx, trampoline, 0);
+    ctx_make(&co->ctx, stack_bottom(co->stack), STACK_SIZE, trampoline);
     dg_co *parent = tl_current;
     if (parent && parent->loop == l) {
         co->root = parent->root;
@@ -516,7 +577,7 @@ void dg_co_park(void)
 #ifdef DG_ASAN
     asan_start(&co->fake, co->caller_bottom, co->caller_size);
 #endif
-    swapcontext(&co->ctx, co->caller);
+    ctx_swap(&co->ctx, co->caller);
 #ifdef DG_ASAN
     asan_finish(co->fake, &co->caller_bottom, &co->caller_size);
 #endif

@@ -41,3 +41,14 @@ void dg_uuid4_n(char out[DG_UUID_N_LEN])
             out[k++] = *p;
     out[k] = '\0';
 }
+
+unsigned long long dg_random_fast(void)
+{
+    static _Thread_local unsigned long long x;
+    while (!x)
+        dg_random_bytes(&x, sizeof x);
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    return x * 2685821657736338717ULL;
+}

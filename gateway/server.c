@@ -31,6 +31,8 @@
 #define TOO_BIG "{\"Message\":\"The request body exceeds the gateway's limit of 4 MiB.\"}"
 
 #define HEADERS_MAX 64
+/* A suspended request's socket is watched for a hang-up once it has run this long. */
+#define HUP_WATCH_AFTER_MS 20
 /* The request line and headers: the gateway's cap, checked before anything
  * else (libmicrohttpd's per-connection memory, 16 KiB, must also hold the
  * answer's headers, which may carry a 2 KiB Location). */
@@ -119,9 +121,12 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     rq->t0_ms = dg_mono_ms();
     rq->arena = dg_arena_create();
     rq->uri = dg_arena_strdup(rq->arena, uri ? uri : "/");
-    unsigned char r[6];
-    dg_random_bytes(r, sizeof r);
-    snprintf(rq->reqid, sizeof rq->reqid, "%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5]);
+    /* 48 random bits, hex: fast, no system call (base/rand.h) */
+    static const char hex[] = "0123456789abcdef";
+    unsigned long long r = dg_random_fast();
+    for (int i = 0; i < 12; i++)
+        rq->reqid[i] = hex[(r >> (4 * i)) & 15];
+    rq->reqid[12] = '\0';
     dg_buf_init(&rq->body, BODY_CAP);
     return rq;
 }
@@ -367,6 +372,19 @@ static void on_deadline(struct dg_timer *t)
     struct request *rq = t->data;
     if (!rq->co)
         return;
+    int64_t deadline = rq->t0_ms + rq->wk->s->cfg->request_timeout_ms;
+    if (!rq->hup.cb && dg_mono_ms() < deadline) {
+        /* Still running: from now on a hang-up of the client is watched
+         * (most requests end before this, and save the two system calls). */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (ci) {
+            rq->hup = (struct dg_watch){.fd = ci->connect_fd, .cb = on_hangup, .data = rq};
+            dg_watch_set(rq->wk->loop, &rq->hup, EPOLLRDHUP);
+        }
+        dg_timer_start(rq->wk->loop, t, deadline);
+        return;
+    }
     if (rq->why == DG_CANCEL_NONE || rq->why == DG_CANCEL_HANGUP)
         rq->why = DG_CANCEL_DEADLINE;
     atomic_fetch_add(&rq->wk->s->deadlines, 1);
@@ -530,12 +548,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     MHD_suspend_connection(conn);
     rq->suspended = true;
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (ci) {
-        rq->hup = (struct dg_watch){.fd = ci->connect_fd, .cb = on_hangup, .data = rq};
-        dg_watch_set(wk->loop, &rq->hup, EPOLLRDHUP);
-    }
-    dg_timer_start(wk->loop, &rq->limit, rq->t0_ms + s->cfg->request_timeout_ms);
+    int64_t deadline = rq->t0_ms + s->cfg->request_timeout_ms, arm = dg_mono_ms() + HUP_WATCH_AFTER_MS;
+    dg_timer_start(wk->loop, &rq->limit, arm < deadline ? arm : deadline);
     return MHD_YES;
 }
 

@@ -274,6 +274,24 @@ static dg_err parse_i64(const char *s, int64_t *out)
     return DG_OK;
 }
 
+/* The index of the quote that closes the string opened at json[i]. */
+static size_t skip_string(const char *json, size_t i, size_t len)
+{
+    size_t start = i + 1;
+    for (i = start; i < len;) {
+        const char *q = memchr(json + i, '"', len - i);
+        if (!q)
+            return len;
+        size_t j = (size_t) (q - json), b = 0;
+        while (j - b > start && json[j - b - 1] == '\\')
+            b++;
+        if (b % 2 == 0)
+            return j; /* not escaped */
+        i = j + 1;
+    }
+    return len;
+}
+
 void az_numscan_init(struct az_numscan *ns, dg_arena *a, const char *json, size_t len)
 {
     size_t count = 0;
@@ -282,9 +300,7 @@ void az_numscan_init(struct az_numscan *ns, dg_arena *a, const char *json, size_
         for (size_t i = 0; i < len; i++) {
             char ch = json[i];
             if (ch == '"') {
-                for (i++; i < len && json[i] != '"'; i++)
-                    if (json[i] == '\\')
-                        i++;
+                i = skip_string(json, i, len);
                 continue;
             }
             if (ch == '-' || (ch >= '0' && ch <= '9')) {
@@ -302,9 +318,13 @@ void az_numscan_init(struct az_numscan *ns, dg_arena *a, const char *json, size_
         }
         if (pass == 0) {
             count = k;
-            ns->floaty = dg_arena_alloc(a, count ? count : 1);
+            if (count == 0)
+                break; /* no number: no second pass */
+            ns->floaty = dg_arena_alloc(a, count);
         }
     }
+    if (count == 0)
+        ns->floaty = NULL;
     ns->n = count;
     ns->pos = 0;
 }
