@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #define HEADERS_MAX (64 * 1024) /* all response headers of one answer */
 #define URL_MAX     (16 * 1024)
@@ -103,17 +104,26 @@ const az_account *az_client_account(const az_client *c)
 
 #define IDLE_HANDLES 256
 
+#define MAX_CONNECTS 8192 /* kept-alive storage connections per loop */
+
 struct mloop {
     dg_loop *loop;
     CURLM *multi;
     struct dg_timer timer;
     CURL *idle[IDLE_HANDLES];
     int nidle;
+    struct msock **byfd; /* every socket libcurl has open, by descriptor */
+    size_t nbyfd;
 };
 
+/* A socket of libcurl's. While its connection waits in the cache (libcurl
+ * said CURL_POLL_REMOVE) it stays in the loop's epoll: the next transfer on
+ * it then costs no epoll_ctl. It leaves epoll when something happens on it
+ * meanwhile (the server closed it) or when libcurl closes it. */
 struct msock {
     struct dg_watch w;
     struct mloop *m;
+    bool idle;
 };
 
 /* One transfer in flight: what the loop tells the parked caller. */
@@ -146,6 +156,10 @@ static void on_sock(struct dg_watch *w, uint32_t revents)
 {
     struct msock *k = w->data;
     struct mloop *m = k->m;
+    if (k->idle) {
+        dg_watch_set(m->loop, w, 0); /* libcurl checks the connection when it takes it again */
+        return;
+    }
     int flags = 0;
     if (revents & EPOLLIN)
         flags |= CURL_CSELECT_IN;
@@ -165,21 +179,47 @@ static int socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *sock
     struct msock *k = socketp;
     if (what == CURL_POLL_REMOVE) {
         if (k) {
-            dg_watch_set(m->loop, &k->w, 0);
-            free(k);
+            k->idle = true;
             curl_multi_assign(m->multi, s, NULL);
         }
         return 0;
     }
     if (!k) {
-        k = dg_xcalloc(1, sizeof *k);
-        k->w = (struct dg_watch){.fd = s, .cb = on_sock, .data = k};
-        k->m = m;
+        if ((size_t) s >= m->nbyfd) {
+            size_t n = m->nbyfd ? m->nbyfd : 1024;
+            while (n <= (size_t) s)
+                n *= 2;
+            m->byfd = dg_xrealloc(m->byfd, n * sizeof *m->byfd);
+            memset(m->byfd + m->nbyfd, 0, (n - m->nbyfd) * sizeof *m->byfd);
+            m->nbyfd = n;
+        }
+        k = m->byfd[s];
+        if (!k) {
+            k = dg_xcalloc(1, sizeof *k);
+            k->w = (struct dg_watch){.fd = s, .cb = on_sock, .data = k};
+            k->m = m;
+            m->byfd[s] = k;
+        }
         curl_multi_assign(m->multi, s, k);
     }
+    k->idle = false;
     uint32_t ev = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
-    dg_watch_set(m->loop, &k->w, ev);
+    if (ev != k->w.events)
+        dg_watch_set(m->loop, &k->w, ev);
     return 0;
+}
+
+/* libcurl closes a socket: it leaves epoll and the table before its number can be reused. */
+static int close_cb(void *clientp, curl_socket_t s)
+{
+    struct mloop *m = clientp;
+    struct msock *k = (size_t) s < m->nbyfd ? m->byfd[s] : NULL;
+    if (k) {
+        dg_watch_set(m->loop, &k->w, 0);
+        free(k);
+        m->byfd[s] = NULL;
+    }
+    return close(s);
 }
 
 static void on_timer(struct dg_timer *t)
@@ -207,7 +247,10 @@ static void mloop_free(void *p)
     dg_timer_stop(m->loop, &m->timer);
     for (int i = 0; i < m->nidle; i++)
         curl_easy_cleanup(m->idle[i]);
-    curl_multi_cleanup(m->multi);
+    curl_multi_cleanup(m->multi); /* closes the cached connections through close_cb */
+    for (size_t i = 0; i < m->nbyfd; i++)
+        free(m->byfd[i]);
+    free(m->byfd);
     free(m);
 }
 
@@ -227,6 +270,9 @@ static struct mloop *mloop_get(void)
     curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
     curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+    /* Keep every connection a burst opened: the default keeps four per
+     * transfer in flight, and closes the rest as a burst ends. */
+    curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, (long) MAX_CONNECTS);
     dg_loop_set_slot(l, DG_LOOP_SLOT_STORAGE, m, mloop_free);
     return m;
 }
@@ -597,6 +643,8 @@ static dg_err call(az_client *c, az_ctx *x, const struct az_request *r, struct a
         curl_easy_setopt(h, CURLOPT_URL, url);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+        curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, m);
         curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
         curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
