@@ -95,7 +95,8 @@ static void start(const rt_ctx *c, rt_response *rs, const char *id, const struct
         return;
     }
     char gen[33];
-    if (!id) {
+    bool fresh = !id;
+    if (fresh) {
         dg_uuid4_n(gen);
         id = gen;
     }
@@ -113,7 +114,8 @@ static void start(const rt_ctx *c, rt_response *rs, const char *id, const struct
         return;
     }
     const char *version = rt_query(c, "version");
-    struct hub_start req = {.instance_id = id, .name = name, .version = version, .input = input};
+    struct hub_start req = {
+        .instance_id = id, .name = name, .version = version, .input = input, .fresh_id = fresh};
     if (spec->wanted && !rt_wait_reserve(c, rs))
         return;
     start_and_answer(c, rs, &req, NULL, spec);
@@ -158,11 +160,13 @@ void rt_restart(const rt_ctx *c, rt_response *rs)
     }
     char gen[33];
     const char *new_id = id;
-    if (rt_query_bool(c, "restartWithNewInstanceId", true)) {
+    bool fresh = rt_query_bool(c, "restartWithNewInstanceId", true);
+    if (fresh) {
         dg_uuid4_n(gen);
         new_id = gen;
     }
-    struct hub_start req = {.instance_id = new_id, .name = in.name, .version = in.version, .input = in.input};
+    struct hub_start req = {
+        .instance_id = new_id, .name = in.name, .version = in.version, .input = in.input, .fresh_id = fresh};
     if (spec.wanted && !rt_wait_reserve(c, rs))
         return;
     start_and_answer(c, rs, &req, "A non-terminal instance with this instance ID already exists.", &spec);

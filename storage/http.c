@@ -104,7 +104,8 @@ const az_account *az_client_account(const az_client *c)
 
 #define IDLE_HANDLES 256
 
-#define MAX_CONNECTS 8192 /* kept-alive storage connections per loop */
+#define MAX_CONNECTS 8192
+#define RECV_BUFFER  4096 /* kept-alive storage connections per loop */
 
 struct mloop {
     dg_loop *loop;
@@ -643,6 +644,10 @@ static dg_err call(az_client *c, az_ctx *x, const struct az_request *r, struct a
         curl_easy_setopt(h, CURLOPT_URL, url);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        /* libcurl's receive buffer (16 KiB by default) is a transfer's largest
+         * piece of memory; storage answers mostly fit in a few KiB, and a
+         * large one costs only more reads. */
+        curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long) RECV_BUFFER);
         curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
         curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, m);
         curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);

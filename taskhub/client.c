@@ -65,8 +65,9 @@ dg_err hub_start_instance(struct hub *h, az_ctx *x, const struct hub_start *req,
     const char *pk = hub_key_escape(a, req->instance_id, strlen(req->instance_id));
     struct hub_instance old;
     bool had_row = false;
-    /* Read even when the hub looks new: its Instances table may exist anyway. */
-    dg_err rc = hub_instance_get(h->c, x, h->name, req->instance_id, 0, &old);
+    /* Read even when the hub looks new: its Instances table may exist anyway.
+     * A generated id has no row: a start is then two storage calls, not three. */
+    dg_err rc = req->fresh_id ? DG_ENOTFOUND : hub_instance_get(h->c, x, h->name, req->instance_id, 0, &old);
     if (rc == DG_OK)
         had_row = true;
     else if (rc != DG_ENOTFOUND)

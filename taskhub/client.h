@@ -14,6 +14,7 @@ struct hub_start {
     const char *version;     /* NULL: "" */
     const char *input;       /* JSON text, or NULL for no input */
     bool overwrite_active;   /* false: an active instance blocks the start (DG_ECONFLICT) */
+    bool fresh_id;           /* the id was just generated (a random GUID): no row can exist, none is read */
 };
 
 struct hub_started {
@@ -22,7 +23,7 @@ struct hub_started {
     const char *existing_status; /* on DG_ECONFLICT: the status that blocked the start */
 };
 
-/* Starts an instance: reads the existing row (dedupe, Generation + 1), makes
+/* Starts an instance: reads the existing row (dedupe, Generation + 1; not for a fresh id), makes
  * the hub when it does not exist, sends ExecutionStarted to the instance's
  * control queue, then writes the Instances row as Pending with the same
  * ExecutionId and Generation (Insert, or Replace with the row's ETag).
