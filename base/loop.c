@@ -13,6 +13,7 @@
 #include "base/time.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -100,6 +101,8 @@ static void ctx_swap(ctx_t *from, ctx_t *to)
 #define STACK_SIZE (512u << 10)
 #endif
 #define STACK_POOL 1024 /* stacks kept per loop for reuse */
+#define STACK_KEEP 32   /* kept however long they go unused */
+#define TRIM_MS    1000 /* stacks the pool did not need for this long are unmapped */
 #define MAX_EVENTS 256
 
 struct post {
@@ -127,6 +130,10 @@ struct dg_loop {
     void *prepare_arg;
     struct stack *stacks;
     size_t nstacks;
+    size_t low_water; /* the fewest stacks the pool held since the last trim */
+    bool trim_heap;
+    struct dg_timer trim_t; /* wakes an idle loop to give a burst's stacks back */
+    int64_t last_trim;
     void *slot[DG_LOOP_SLOTS];
     void (*slot_dtor[DG_LOOP_SLOTS])(void *);
     /* the events being dispatched, so that a watch removed meanwhile is skipped */
@@ -351,6 +358,11 @@ void dg_loop_set_slot(dg_loop *l, int slot, void *p, void (*dtor)(void *))
     l->slot_dtor[slot] = dtor;
 }
 
+static void trim_fired(struct dg_timer *t)
+{
+    (void) t; /* dg_loop_run_once trims after the timers */
+}
+
 dg_loop *dg_loop_create(void)
 {
     dg_loop *l = dg_xcalloc(1, sizeof *l);
@@ -360,6 +372,7 @@ dg_loop *dg_loop_create(void)
         dg_fatal("loop: cannot make an epoll or eventfd descriptor");
     pthread_mutex_init(&l->mu, NULL);
     l->wake = (struct dg_watch){.fd = efd, .cb = on_wake, .data = l};
+    dg_timer_init(&l->trim_t, trim_fired, l);
     dg_watch_set(l, &l->wake, EPOLLIN);
     return l;
 }
@@ -425,6 +438,8 @@ static struct stack *stack_get(dg_loop *l)
         struct stack *s = l->stacks;
         l->stacks = s->next;
         l->nstacks--;
+        if (l->nstacks < l->low_water)
+            l->low_water = l->nstacks;
         return s;
     }
     size_t page = (size_t) getpagesize();
@@ -442,6 +457,8 @@ static struct stack *stack_get(dg_loop *l)
 
 static void stack_put(dg_loop *l, struct stack *s)
 {
+    if (l->nstacks >= STACK_KEEP && !dg_timer_armed(&l->trim_t))
+        dg_timer_start(l, &l->trim_t, dg_mono_ms() + TRIM_MS + 10);
     if (l->nstacks < STACK_POOL) {
         s->next = l->stacks;
         l->stacks = s;
@@ -450,6 +467,34 @@ static void stack_put(dg_loop *l, struct stack *s)
     }
     munmap(s->map, STACK_SIZE + (size_t) getpagesize());
     free(s);
+}
+
+/* Unmaps the stacks the pool held unused since the last trim (beyond a few):
+ * a burst's stacks are reused while it lasts, and given back after. */
+static void stack_trim(dg_loop *l, int64_t now)
+{
+    if (now - l->last_trim < TRIM_MS)
+        return;
+    l->last_trim = now;
+    size_t spare = l->low_water > STACK_KEEP ? l->low_water - STACK_KEEP : 0;
+    if (spare > 0)
+        l->trim_heap = true; /* a burst ended: what it freed goes back too, below */
+    while (spare-- > 0 && l->stacks) {
+        struct stack *s = l->stacks;
+        l->stacks = s->next;
+        l->nstacks--;
+        munmap(s->map, STACK_SIZE + (size_t) getpagesize());
+        free(s);
+    }
+    l->low_water = l->nstacks;
+    if (l->nstacks > STACK_KEEP && !dg_timer_armed(&l->trim_t))
+        dg_timer_start(l, &l->trim_t, now + TRIM_MS + 10);
+    if (l->trim_heap && l->nstacks <= STACK_KEEP) {
+        /* The memory a burst of requests freed stays resident in malloc's
+         * heaps (fragments between live blocks); hand its pages back. */
+        malloc_trim(0);
+        l->trim_heap = false;
+    }
 }
 
 static void *stack_bottom(const struct stack *s)
@@ -800,6 +845,7 @@ void dg_loop_run_once(dg_loop *l, int max_wait_ms)
         t->cb(t);
     }
     run_ready(l);
+    stack_trim(l, now);
     l->in_once = false;
 }
 

@@ -102,10 +102,11 @@ const az_account *az_client_account(const az_client *c)
  * transfer added to the multi handle by the calling coroutine, which parks
  * until the transfer is done. */
 
-#define IDLE_HANDLES 256
+#define IDLE_HANDLES 32
 
 #define MAX_CONNECTS 8192
-#define RECV_BUFFER  4096 /* kept-alive storage connections per loop */
+#define RECV_BUFFER  4096
+#define IDLE_CONN_S  5 /* kept-alive storage connections per loop */
 
 struct mloop {
     dg_loop *loop;
@@ -648,6 +649,8 @@ static dg_err call(az_client *c, az_ctx *x, const struct az_request *r, struct a
          * piece of memory; storage answers mostly fit in a few KiB, and a
          * large one costs only more reads. */
         curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long) RECV_BUFFER);
+        /* A burst's extra connections are closed once idle this long. */
+        curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, (long) IDLE_CONN_S);
         curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
         curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, m);
         curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
