@@ -335,14 +335,15 @@ static void handler_done(dg_co *co, void *arg)
         request_free(rq);
         return;
     }
-    if (rq->why == DG_CANCEL_DEADLINE || rq->why == DG_CANCEL_SHUTDOWN) {
-        if (rq->rs.wait) { /* a wait that was to start: give its slot and arena back */
-            rt_wait_release(&s->env);
-            dg_arena_destroy(rq->rs.wait->rq.arena);
-            rq->rs.wait = NULL;
-        }
-        cut_answer(rq);
+    if (rq->why != DG_CANCEL_NONE && rq->rs.wait) {
+        /* A wait that was to start, for a client gone or a request cut: give
+         * its slot and arena back. */
+        rt_wait_release(&s->env);
+        dg_arena_destroy(rq->rs.wait->rq.arena);
+        rq->rs.wait = NULL;
     }
+    if (rq->why == DG_CANCEL_DEADLINE || rq->why == DG_CANCEL_SHUTDOWN)
+        cut_answer(rq);
     if (!rq->suspended)
         return; /* answered by on_request, which is still on the stack */
     if (rq->rs.wait && rq->why == DG_CANCEL_NONE) {
