@@ -35,6 +35,17 @@ static inline bool dg_str_istarts(dg_str s, dg_str prefix)
     return s.n >= prefix.n && strncasecmp(s.p, prefix.p, prefix.n) == 0;
 }
 
+/* FNV-1a, 64 bits, over n bytes, continuing from h (start with DG_FNV64_INIT):
+ * for in-memory hash tables only, never for anything stored. */
+#define DG_FNV64_INIT 14695981039346656037ULL
+static inline unsigned long long dg_fnv64(unsigned long long h, const void *p, size_t n)
+{
+    const unsigned char *b = (const unsigned char *) p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ULL;
+    return h;
+}
+
 /* Removes leading and trailing spaces, tabs, CR and LF. */
 dg_str dg_str_trim(dg_str s);
 

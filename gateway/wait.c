@@ -4,6 +4,7 @@
 #include "base/loop.h"
 #include "base/mem.h"
 #include "base/rand.h"
+#include "base/str.h"
 #include "base/time.h"
 
 #include <pthread.h>
@@ -141,20 +142,12 @@ static void heap_move(gw_waits *s, struct gw_timer *t, int64_t at)
 
 /* ---- groups and registrations (all under s->mu) ---- */
 
-static uint64_t fnv64(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ULL;
-    return h;
-}
-
 static uint64_t group_hash(const struct rt_wait *w)
 {
-    uint64_t h = 14695981039346656037ULL;
-    h = fnv64(h, &w->ctx.storage, sizeof w->ctx.storage);
-    h = fnv64(h, w->ctx.hub, strlen(w->ctx.hub) + 1);
-    return fnv64(h, w->id, strlen(w->id));
+    uint64_t h = DG_FNV64_INIT;
+    h = dg_fnv64(h, &w->ctx.storage, sizeof w->ctx.storage);
+    h = dg_fnv64(h, w->ctx.hub, strlen(w->ctx.hub) + 1);
+    return dg_fnv64(h, w->id, strlen(w->id));
 }
 
 static struct gw_group *group_find(gw_waits *s, const struct rt_wait *w, uint64_t h)
@@ -265,6 +258,7 @@ void gw_waits_add(gw_waits *s, struct gw_waiter *w)
     if (!g) {
         g = dg_xcalloc(1, sizeof *g);
         g->hash = h;
+        g->owner = s;
         g->probe.ctx.storage = rw->ctx.storage;
         g->probe.ctx.hub = dg_xstrdup(rw->ctx.hub);
         g->probe.id = dg_xstrdup(rw->id);
@@ -434,7 +428,8 @@ static void start_reads(gw_waits *s)
 {
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        struct gw_group *g = s->reads_in_flight < s->max_reads ? s->jhead : NULL;
+        /* Stopping: no new read (every waiter was answered by the drain). */
+        struct gw_group *g = !s->stop && s->reads_in_flight < s->max_reads ? s->jhead : NULL;
         if (g) {
             s->jhead = g->jnext;
             if (!s->jhead)
@@ -442,7 +437,6 @@ static void start_reads(gw_waits *s)
             s->st.reads++;
             s->reads_in_flight++;
             g->reader = dg_co_create(s->loop, read_group, g, NULL);
-            g->owner = s;
         }
         dg_co *co = g ? g->reader : NULL;
         pthread_mutex_unlock(&s->mu);
@@ -461,10 +455,12 @@ static void on_ep(struct dg_watch *w, uint32_t revents)
 static void *scheduler(void *arg)
 {
     gw_waits *s = arg;
+    bool cut = false;
     dg_loop_enter(s->loop);
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        if (s->stop) {
+        if (s->stop && !cut) {
+            cut = true;
             /* Reads still running are cut: nobody waits for them any more. */
             for (size_t b = 0; b < GROUP_BUCKETS; b++)
                 for (struct gw_group *g = s->groups[b]; g; g = g->hnext)

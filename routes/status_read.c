@@ -9,6 +9,7 @@
 
 #include "base/loop.h"
 #include "base/mem.h"
+#include "base/str.h"
 #include "base/time.h"
 
 #include <pthread.h>
@@ -104,16 +105,11 @@ static struct snap *snap_ref(struct snap *s)
 
 static uint64_t key_hash(const az_client *c, const char *hub, const char *id, unsigned flags)
 {
-    uint64_t h = 14695981039346656037ULL;
-    const unsigned char *p = (const unsigned char *) &c;
-    for (size_t i = 0; i < sizeof c; i++)
-        h = (h ^ p[i]) * 1099511628211ULL;
-    for (p = (const unsigned char *) hub; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    h = (h ^ 0xff) * 1099511628211ULL;
-    for (p = (const unsigned char *) id; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return (h ^ flags) * 1099511628211ULL;
+    uint64_t h = DG_FNV64_INIT;
+    h = dg_fnv64(h, &c, sizeof c);
+    h = dg_fnv64(h, hub, strlen(hub) + 1);
+    h = dg_fnv64(h, id, strlen(id));
+    return dg_fnv64(h, &flags, sizeof flags);
 }
 
 /* Under T.mu. */

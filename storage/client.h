@@ -1,8 +1,9 @@
 /* The storage client: one long-lived, thread-safe handle per storage account.
  *
- * It owns a pool of libcurl easy handles that share one connection cache, so
- * calls from any thread reuse kept-alive connections instead of opening one per
- * call. Every call is bounded by a deadline and retried with exponential
+ * Calls run on the calling thread's event loop (base/loop.h), through that
+ * loop's libcurl multi handle, whose connection cache and idle easy handles
+ * serve every account: kept-alive connections are reused, no lock is taken
+ * per call (docs/pipeline.md). Every call is bounded by a deadline and retried with exponential
  * back-off and jitter on connection errors, time-outs, 408, 429, 500 and 503;
  * every response body is capped.
  *
@@ -30,7 +31,6 @@ struct az_client_opts {
     long backoff_base_ms;      /* first back-off step; default 100 */
     long backoff_max_ms;       /* largest back-off step; default 4000 */
     size_t max_response;       /* cap on a response body; default 64 MiB */
-    int max_idle_handles;      /* easy handles kept for reuse; default 64 */
     const char *api_version;   /* x-ms-version; default "2021-08-06" (Table: "2019-02-02") */
     int table_shared_key_lite; /* sign Table requests with SharedKeyLite instead of SharedKey */
 };

@@ -5,6 +5,7 @@
 #include "base/loop.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/rand.h"
 #include "base/str.h"
 #include "base/time.h"
 #include "base/url.h"
@@ -62,8 +63,6 @@ az_client *az_client_create(const az_account *acct, const struct az_client_opts 
         c->o.backoff_max_ms = 4000;
     if (c->o.max_response == 0)
         c->o.max_response = 64u << 20;
-    if (c->o.max_idle_handles <= 0)
-        c->o.max_idle_handles = 64;
     c->o.api_version = c->o.api_version ? dg_xstrdup(c->o.api_version) : NULL;
     for (int i = 0; i < AZ_SERVICES; i++) {
         const char *ep = c->acct.endpoint[i];
@@ -465,21 +464,6 @@ static void read_error(az_ctx *x, const struct az_response *resp)
 
 /* ---- requests ---- */
 
-static unsigned rand_u32(void)
-{
-    static _Thread_local uint64_t s;
-    if (!s) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        s = ((uint64_t) ts.tv_nsec << 20) ^ (uint64_t) (uintptr_t) &s ^ (uint64_t) ts.tv_sec;
-        s |= 1;
-    }
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    return (unsigned) (s >> 16);
-}
-
 static char *build_url(dg_arena *a, az_client *c, const struct az_request *r)
 {
     dg_buf u;
@@ -725,7 +709,7 @@ static dg_err call(az_client *c, az_ctx *x, const struct az_request *r, struct a
         long step = c->o.backoff_base_ms << (attempt < 16 ? attempt : 16);
         if (step > c->o.backoff_max_ms || step <= 0)
             step = c->o.backoff_max_ms;
-        long wait = step / 2 + (long) (rand_u32() % (unsigned) (step / 2 + 1));
+        long wait = step / 2 + (long) (dg_random_fast() % (unsigned long long) (step / 2 + 1));
         const char *ra = az_response_header(resp, "Retry-After");
         if (ra && (status == 429 || status == 503)) {
             long secs = strtol(ra, NULL, 10);
