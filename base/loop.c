@@ -169,7 +169,7 @@ struct dg_co {
 
 static _Thread_local dg_loop *tl_loop;
 static _Thread_local dg_co *tl_current;
-static _Atomic uint64_t g_alive, g_switches;
+static _Atomic uint64_t g_alive;
 
 /* ---- the calling thread's own loop ---- */
 
@@ -549,7 +549,6 @@ static void resume(dg_co *co)
     ctx_t here;
     co->caller = &here;
     tl_current = co;
-    atomic_fetch_add_explicit(&g_switches, 1, memory_order_relaxed);
     void *fake = NULL;
     asan_start(&fake, stack_bottom(co->stack), STACK_SIZE);
     ctx_swap(&here, &co->ctx);
@@ -602,11 +601,6 @@ dg_co *dg_co_create(dg_loop *l, dg_co_fn fn, void *arg, void (*done)(dg_co *, vo
 void dg_co_start(dg_co *co)
 {
     resume(co);
-}
-
-bool dg_co_alive(const dg_co *co)
-{
-    return !co->finished;
 }
 
 dg_co *dg_co_self(void)
@@ -867,5 +861,4 @@ void dg_loop_run(dg_loop *l)
 void dg_loop_stats(struct dg_loop_stats *out)
 {
     out->coroutines = atomic_load(&g_alive);
-    out->switches_total = atomic_load(&g_switches);
 }

@@ -105,8 +105,6 @@ enum dg_cancel {
 dg_co *dg_co_create(dg_loop *l, dg_co_fn fn, void *arg, void (*done)(dg_co *co, void *arg));
 /* Runs co now until it parks or ends (from its loop's thread). */
 void dg_co_start(dg_co *co);
-/* true when co has not ended (only meaningful before done ran). */
-bool dg_co_alive(const dg_co *co);
 
 /* The running coroutine, NULL outside any. */
 dg_co *dg_co_self(void);
@@ -145,8 +143,7 @@ void dg_co_group_spawn(struct dg_co_group *g, dg_co_fn fn, void *arg);
 void dg_co_group_wait(struct dg_co_group *g);
 
 struct dg_loop_stats {
-    uint64_t coroutines;     /* alive now, on every loop */
-    uint64_t switches_total; /* resumes, on every loop */
+    uint64_t coroutines; /* alive now, on every loop */
 };
 void dg_loop_stats(struct dg_loop_stats *out);
 

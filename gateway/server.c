@@ -84,6 +84,7 @@ struct request {
     size_t discarded; /* body bytes dropped past the cap */
     int held;         /* suspended in the long-poll: waiter below */
     int64_t t0_ms;
+    int64_t deadline_ms; /* t0_ms + --request-timeout-ms */
     const char *method;
     struct gw_waiter waiter;
     /* the handler, run in a coroutine on the worker's loop */
@@ -299,6 +300,12 @@ static void handler_body(void *arg)
     rt_dispatch(&rq->wk->s->env, &rq->req, &rq->rs);
 }
 
+static void set_shutting_down(rt_response *rs, dg_arena *a)
+{
+    rt_set_message(rs, a, 503, "The gateway is shutting down; retry the request.");
+    rt_set_header(rs, a, "Retry-After", "1");
+}
+
 /* The answer of a request its deadline or the shutdown cut short, in the host's error form. */
 static void cut_answer(struct request *rq)
 {
@@ -310,10 +317,10 @@ static void cut_answer(struct request *rq)
                        dg_arena_printf(
                            rq->arena, "The request did not complete within the gateway's deadline of %ld ms.",
                            s->cfg->request_timeout_ms));
+        rt_set_header(&rq->rs, rq->arena, "Retry-After", "1");
     } else {
-        rt_set_message(&rq->rs, rq->arena, 503, "The gateway is shutting down; retry the request.");
+        set_shutting_down(&rq->rs, rq->arena);
     }
-    rt_set_header(&rq->rs, rq->arena, "Retry-After", "1");
 }
 
 static void hold(struct request *rq, struct MHD_Connection *conn);
@@ -373,8 +380,7 @@ static void on_deadline(struct dg_timer *t)
     struct request *rq = t->data;
     if (!rq->co)
         return;
-    int64_t deadline = rq->t0_ms + rq->wk->s->cfg->request_timeout_ms;
-    if (!rq->hup.cb && dg_mono_ms() < deadline) {
+    if (!rq->hup.cb && dg_mono_ms() < rq->deadline_ms) {
         /* Still running: from now on a hang-up of the client is watched
          * (most requests end before this, and save the two system calls). */
         const union MHD_ConnectionInfo *ci =
@@ -383,7 +389,7 @@ static void on_deadline(struct dg_timer *t)
             rq->hup = (struct dg_watch){.fd = ci->connect_fd, .cb = on_hangup, .data = rq};
             dg_watch_set(rq->wk->loop, &rq->hup, EPOLLRDHUP);
         }
-        dg_timer_start(rq->wk->loop, t, deadline);
+        dg_timer_start(rq->wk->loop, t, rq->deadline_ms);
         return;
     }
     if (rq->why == DG_CANCEL_NONE || rq->why == DG_CANCEL_HANGUP)
@@ -498,15 +504,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return send_json(conn, rq->arena, MHD_HTTP_OK,
                              "{\"status\":\"healthy\",\"version\":\"" DG_VERSION "\"}");
         int64_t age = gw_ready_age_ms(&s->ready);
+        bool ok = gw_ready_ok(&s->ready); /* once: the status and the body agree */
         const char *j = dg_arena_printf(rq->arena, "{\"status\":\"%s\",\"storageAnsweredMsAgo\":%lld}",
-                                        gw_ready_ok(&s->ready) ? "ready" : "not ready", (long long) age);
-        return send_json(conn, rq->arena, gw_ready_ok(&s->ready) ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
-                         j);
+                                        ok ? "ready" : "not ready", (long long) age);
+        return send_json(conn, rq->arena, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, j);
     }
     if (atomic_load(&wk->phase) != 0) {
         rt_response rs = {0};
-        rt_set_message(&rs, rq->arena, 503, "The gateway is shutting down; retry the request.");
-        rt_set_header(&rs, rq->arena, "Retry-After", "1");
+        set_shutting_down(&rs, rq->arena);
         return send_response(conn, &rs);
     }
     struct header_list hl = {rq->arena, dg_arena_alloc(rq->arena, HEADERS_MAX * sizeof *hl.v), 0};
@@ -530,7 +535,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
      * and the loop serves others; the connection sleeps meanwhile. */
     atomic_fetch_add(&s->running, 1);
     rq->co = dg_co_create(wk->loop, handler_body, rq, handler_done);
-    dg_co_set_deadline(rq->co, rq->t0_ms + s->cfg->request_timeout_ms);
+    rq->deadline_ms = rq->t0_ms + s->cfg->request_timeout_ms;
+    dg_co_set_deadline(rq->co, rq->deadline_ms);
     rq->next = wk->running;
     if (wk->running)
         wk->running->prev = rq;
@@ -549,8 +555,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     MHD_suspend_connection(conn);
     rq->suspended = true;
-    int64_t deadline = rq->t0_ms + s->cfg->request_timeout_ms, arm = dg_mono_ms() + HUP_WATCH_AFTER_MS;
-    dg_timer_start(wk->loop, &rq->limit, arm < deadline ? arm : deadline);
+    int64_t arm = dg_mono_ms() + HUP_WATCH_AFTER_MS;
+    dg_timer_start(wk->loop, &rq->limit, arm < rq->deadline_ms ? arm : rq->deadline_ms);
     return MHD_YES;
 }
 
