@@ -17,6 +17,8 @@ typedef int64_t dg_ticks;
 
 /* Monotonic milliseconds, for deadlines and intervals. */
 int64_t dg_mono_ms(void);
+/* The same clock in microseconds, where order within a millisecond matters. */
+int64_t dg_mono_us(void);
 /* The wall clock, in ticks. */
 dg_ticks dg_now_ticks(void);
 

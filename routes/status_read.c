@@ -17,7 +17,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define BUCKETS  4096
 #define SWEEP_US 1000000 /* idle entries are forgotten after a second (or the cache's age) */
@@ -67,13 +66,6 @@ static struct {
     uint64_t epoch;
     _Atomic uint64_t reads, collapsed, cache_hits;
 } T = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 void rt_status_configure(const struct rt_status_opts *o)
 {
@@ -196,7 +188,7 @@ static void deliver(az_ctx *x, const struct snap *s, struct hub_instance *out)
 static dg_err read_for_all(struct entry *e, struct waiter *me, az_ctx *x)
 {
     pthread_mutex_lock(&T.mu);
-    int64_t now = now_us();
+    int64_t now = dg_mono_us();
     bool hot = T.o.collapse_ms > 0 && e->last_served >= 2 && now - e->last_done_us < HOT_US;
     int64_t window = T.o.collapse_ms;
     pthread_mutex_unlock(&T.mu);
@@ -210,7 +202,7 @@ static dg_err read_for_all(struct entry *e, struct waiter *me, az_ctx *x)
         atomic_init(&s->refs, 1);
         s->a = dg_arena_create();
         pthread_mutex_lock(&T.mu);
-        s->issued_us = e->issued_us = now_us();
+        s->issued_us = e->issued_us = dg_mono_us();
         s->gen = e->gen;
         s->epoch = T.epoch;
         pthread_mutex_unlock(&T.mu);
@@ -244,7 +236,7 @@ static dg_err read_for_all(struct entry *e, struct waiter *me, az_ctx *x)
     }
     atomic_fetch_add(&T.collapsed, (uint64_t) (served > 0 ? served - 1 : 0));
     e->last_served = served;
-    e->last_done_us = e->touched_us = now_us();
+    e->last_done_us = e->touched_us = dg_mono_us();
     if (T.o.cache_ms > 0 && (rc == DG_OK || rc == DG_ENOTFOUND) && s->gen == e->gen && s->epoch == T.epoch) {
         snap_unref(e->cached);
         e->cached = snap_ref(s);
@@ -261,7 +253,7 @@ dg_err rt_status_read(az_client *c, az_ctx *x, const char *hub, const char *id, 
 {
     if (!dg_co_self())
         return hub_instance_get(c, x, hub, id, flags, out);
-    int64_t arrival = now_us();
+    int64_t arrival = dg_mono_us();
     uint64_t h = key_hash(c, hub, id, flags);
     struct waiter me = {.co = dg_co_self()};
     pthread_mutex_lock(&T.mu);
