@@ -17,6 +17,8 @@
  *   answered=... probe_requests=... probe_p50_ms=... probe_p99_ms=... probe_max_ms=... ...
  * requests, rps, the percentiles and the status/error/timeout counts cover the
  * measured window (after --warmup-s); answered counts every answer of the run. */
+#include "http1.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -166,7 +168,6 @@ static int64_t now_ns(void)
 
 enum lstate { L_IDLE, L_WAITQ, L_CONNECTING, L_SENDING, L_READING, L_BACKOFF, L_DONE };
 enum pstate { P_NONE, P_HEAD, P_BODY, P_CHUNK, P_UNTIL_CLOSE };
-enum ckstate { CK_SIZE, CK_EXT, CK_DATA, CK_DATA_END, CK_TRAILER_START, CK_TRAILER_LINE };
 enum list { LIST_NONE, LIST_FLIGHT, LIST_BACKOFF, LIST_WAITQ };
 
 struct lconn {
@@ -175,9 +176,8 @@ struct lconn {
     enum lstate st;
     bool probe;
     bool close_after;
-    bool ck_digits;
     enum pstate ps;
-    enum ckstate ck;
+    struct http1_chunked chunk;
     uint64_t left;
     int status;
     char *req; /* the request bytes */
@@ -542,9 +542,7 @@ static int parse_head(struct lconn *c, const char *h, size_t n)
         return 1;
     if (chunked) {
         c->ps = P_CHUNK;
-        c->ck = CK_SIZE;
-        c->ck_digits = false;
-        c->left = 0;
+        http1_chunked_start(&c->chunk, 1ull << 40);
     } else if (has_cl) {
         c->ps = P_BODY;
         c->left = cl;
@@ -552,80 +550,6 @@ static int parse_head(struct lconn *c, const char *h, size_t n)
         c->ps = P_UNTIL_CLOSE;
         c->close_after = true;
     }
-    return 0;
-}
-
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* Chunked body bytes: 1 at its end, 0 for more, -1 bad. */
-static int chunk_step(struct lconn *c, const char *d, size_t n, size_t *used)
-{
-    size_t i = 0;
-    while (i < n) {
-        char ch = d[i];
-        switch (c->ck) {
-        case CK_SIZE:
-        case CK_EXT:
-            i++;
-            if (c->ck == CK_SIZE && hexval((unsigned char) ch) >= 0) {
-                c->left = c->left * 16 + (uint64_t) hexval((unsigned char) ch);
-                c->ck_digits = true;
-                if (c->left > (1ull << 40))
-                    return -1;
-            } else if (ch == '\n') {
-                if (!c->ck_digits)
-                    return -1;
-                c->ck = c->left ? CK_DATA : CK_TRAILER_START;
-            } else if (ch == ';') {
-                c->ck = CK_EXT;
-            } else if (c->ck == CK_SIZE && ch != '\r' && ch != ' ' && ch != '\t') {
-                return -1;
-            }
-            break;
-        case CK_DATA: {
-            size_t take = n - i < c->left ? n - i : (size_t) c->left;
-            i += take;
-            c->left -= take;
-            if (c->left == 0)
-                c->ck = CK_DATA_END;
-            break;
-        }
-        case CK_DATA_END:
-            i++;
-            if (ch == '\n') {
-                c->ck = CK_SIZE;
-                c->ck_digits = false;
-                c->left = 0;
-            } else if (ch != '\r') {
-                return -1;
-            }
-            break;
-        case CK_TRAILER_START:
-            i++;
-            if (ch == '\n') {
-                *used = i;
-                return 1;
-            }
-            if (ch != '\r')
-                c->ck = CK_TRAILER_LINE;
-            break;
-        case CK_TRAILER_LINE:
-            i++;
-            if (ch == '\n')
-                c->ck = CK_TRAILER_START;
-            break;
-        }
-    }
-    *used = i;
     return 0;
 }
 
@@ -703,7 +627,7 @@ static int feed(struct lconn *c, const char *d, size_t n)
         }
         case P_CHUNK: {
             size_t used = 0;
-            int r = chunk_step(c, d + off, n - off, &used);
+            int r = http1_chunked_step(&c->chunk, d + off, n - off, &used);
             off += used;
             if (r < 0)
                 return -1;

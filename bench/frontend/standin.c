@@ -15,6 +15,8 @@
  *
  * Counters (per request kind, open connections, answers pending) are served
  * at GET /__stats as JSON and printed to stderr on SIGUSR1. */
+#include "http1.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -183,23 +185,20 @@ static int64_t now_ns(void)
 }
 
 enum cstate { CS_HEAD, CS_BODY, CS_CHUNK, CS_WAIT };
-enum ckstate { CK_SIZE, CK_EXT, CK_DATA, CK_DATA_END, CK_TRAILER_START, CK_TRAILER_LINE };
 
 struct conn {
     int fd;
     enum cstate st;
-    enum ckstate ck;
+    struct http1_chunked chunk;
     bool close_after; /* close once the answers are written */
     bool peer_gone;   /* EOF read: close after the pending answer */
     bool want_out;    /* EPOLLOUT registered */
     bool in_off;      /* EPOLLIN removed while an answer is pending */
     bool control;     /* the request being read is /__stats: answered at once even with --hang */
-    bool ck_digits;
-    uint64_t left;       /* body bytes (Content-Length) or chunk bytes left */
-    uint64_t body_total; /* chunked bytes so far */
-    long hung;           /* requests held by --hang on this connection */
-    struct buf in;       /* unparsed input, only while a request is incomplete */
-    struct buf out;      /* answer bytes the socket did not take yet */
+    uint64_t left;    /* Content-Length body bytes left */
+    long hung;        /* requests held by --hang on this connection */
+    struct buf in;    /* unparsed input, only while a request is incomplete */
+    struct buf out;   /* answer bytes the socket did not take yet */
     size_t out_off;
     struct buf ans; /* the answer to the request being read, made from its head */
     int64_t due_ns;
@@ -336,25 +335,14 @@ static void entity(struct thr *t, struct conn *c, const char *table, size_t tl, 
     answer_body(t, c, 200, TABLE_CT, "ETag: " ETAG "\r\n");
 }
 
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..n) in place ('+' stays a plus, as in a path); returns the new length. */
 static size_t pct_decode(char *s, size_t n)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int h, l;
-        if (s[i] == '%' && i + 2 < n && (h = hexval((unsigned char) s[i + 1])) >= 0 &&
-            (l = hexval((unsigned char) s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < n && (h = http1_hexval((unsigned char) s[i + 1])) >= 0 &&
+            (l = http1_hexval((unsigned char) s[i + 2])) >= 0) {
             s[o++] = (char) (h * 16 + l);
             i += 2;
         } else {
@@ -868,82 +856,13 @@ static void begin_request(struct thr *t, struct conn *c, const char *h, size_t n
     }
     if (chunked) {
         c->st = CS_CHUNK;
-        c->ck = CK_SIZE;
-        c->ck_digits = false;
-        c->left = 0;
-        c->body_total = 0;
+        http1_chunked_start(&c->chunk, BODY_CAP);
     } else if (cl > 0) {
         c->st = CS_BODY;
         c->left = cl;
     } else {
         finish_request(t, c);
     }
-}
-
-/* Chunked body bytes: returns 1 at its end, 0 for more, -1 for a bad or too big body. */
-static int chunk_step(struct conn *c, const char *d, size_t n, size_t *used)
-{
-    size_t i = 0;
-    while (i < n) {
-        char ch = d[i];
-        switch (c->ck) {
-        case CK_SIZE:
-        case CK_EXT:
-            i++;
-            if (c->ck == CK_SIZE && hexval((unsigned char) ch) >= 0) {
-                c->left = c->left * 16 + (uint64_t) hexval((unsigned char) ch);
-                c->ck_digits = true;
-                if (c->left > BODY_CAP)
-                    return -1;
-            } else if (ch == '\n') {
-                if (!c->ck_digits)
-                    return -1;
-                c->ck = c->left ? CK_DATA : CK_TRAILER_START;
-            } else if (ch == ';') {
-                c->ck = CK_EXT;
-            } else if (c->ck == CK_SIZE && ch != '\r' && ch != ' ' && ch != '\t') {
-                return -1;
-            }
-            break;
-        case CK_DATA: {
-            size_t take = n - i < c->left ? n - i : (size_t) c->left;
-            i += take;
-            c->left -= take;
-            c->body_total += take;
-            if (c->body_total > BODY_CAP)
-                return -1;
-            if (c->left == 0)
-                c->ck = CK_DATA_END;
-            break;
-        }
-        case CK_DATA_END:
-            i++;
-            if (ch == '\n') {
-                c->ck = CK_SIZE;
-                c->ck_digits = false;
-                c->left = 0;
-            } else if (ch != '\r') {
-                return -1;
-            }
-            break;
-        case CK_TRAILER_START:
-            i++;
-            if (ch == '\n') {
-                *used = i;
-                return 1;
-            }
-            if (ch != '\r')
-                c->ck = CK_TRAILER_LINE;
-            break;
-        case CK_TRAILER_LINE:
-            i++;
-            if (ch == '\n')
-                c->ck = CK_TRAILER_START;
-            break;
-        }
-    }
-    *used = i;
-    return 0;
 }
 
 /* Handles requests in d[0..n); returns the bytes used. Stops at an answer
@@ -982,7 +901,7 @@ static size_t consume(struct thr *t, struct conn *c, const char *d, size_t n)
         }
         case CS_CHUNK: {
             size_t used = 0;
-            int r = chunk_step(c, d + off, n - off, &used);
+            int r = http1_chunked_step(&c->chunk, d + off, n - off, &used);
             off += used;
             if (r < 0) {
                 refuse(t, c, 400, "InvalidInput", "Bad chunked body.");
