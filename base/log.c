@@ -2,6 +2,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "base/url.h"
 #include "base/utf8.h"
 
 #include <stdarg.h>
@@ -118,17 +119,6 @@ static int secret_kind(const char *name, size_t n)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int blank(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -147,8 +137,8 @@ static bool secret_param(const char *p, size_t n)
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         char ch = p[i];
-        if (ch == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-            ch = (char) (hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+        if (ch == '%' && i + 2 < n && dg_hexval(p[i + 1]) >= 0 && dg_hexval(p[i + 2]) >= 0) {
+            ch = (char) (dg_hexval(p[i + 1]) * 16 + dg_hexval(p[i + 2]));
             i += 2;
         } else if (ch == '+') {
             ch = ' ';

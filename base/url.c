@@ -39,7 +39,7 @@ char *dg_url_encode_a(dg_arena *a, const char *s, size_t n, const char *keep)
     return r;
 }
 
-static int hexval(char c)
+int dg_hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -58,8 +58,8 @@ dg_err dg_url_decode(dg_arena *a, const char *s, size_t n, int plus_space, char 
         if (s[i] == '%') {
             if (i + 2 >= n)
                 return DG_EINVAL;
-            int h = hexval(s[i + 1]);
-            int l = hexval(s[i + 2]);
+            int h = dg_hexval(s[i + 1]);
+            int l = dg_hexval(s[i + 2]);
             if (h < 0 || l < 0)
                 return DG_EINVAL;
             r[w++] = (char) (h * 16 + l);

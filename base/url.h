@@ -17,6 +17,8 @@ char *dg_url_encode_a(dg_arena *a, const char *s, size_t n, const char *keep);
  * and every byte from 0x80 (raw UTF-8 or not). Everything else, '%' included,
  * is kept, so an already encoded target is unchanged. The result lives in a. */
 char *dg_url_escape_raw(dg_arena *a, const char *s);
+/* The value of a hex digit, or -1. */
+int dg_hexval(char c);
 /* Decodes %XX escapes (and '+' as space when plus_space); DG_EINVAL on a bad
  * escape. The result lives in the arena; it may contain NUL bytes, so *outlen
  * gives the length. */
