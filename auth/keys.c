@@ -6,6 +6,8 @@
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +23,20 @@ struct entry {
     enum level level;
 };
 
-struct auth_keys {
+/* One parsed file: immutable once made, freed with its last reference. */
+struct auth_keyset {
+    _Atomic unsigned long refs;
     struct entry *e;
     size_t n, cap;
+};
+
+/* The set in force. The lock covers only reading `cur` and taking a
+ * reference (or swapping it): a few instructions, never a wait, so checks on
+ * every event loop go through it without contention worth measuring; the
+ * check itself runs outside it, on the referenced set. */
+struct auth_keys {
+    pthread_mutex_t mu;
+    auth_keyset *cur;
 };
 
 static void fail(char *err, size_t errlen, const char *msg)
@@ -32,7 +45,7 @@ static void fail(char *err, size_t errlen, const char *msg)
         snprintf(err, errlen, "key file: %s", msg);
 }
 
-static int add(auth_keys *k, const cJSON *v, enum level level, char *err, size_t errlen)
+static int add(auth_keyset *k, const cJSON *v, enum level level, char *err, size_t errlen)
 {
     if (cJSON_IsArray(v)) {
         for (const cJSON *it = v->child; it; it = it->next)
@@ -59,10 +72,21 @@ static int add(auth_keys *k, const cJSON *v, enum level level, char *err, size_t
     return 0;
 }
 
-auth_keys *auth_keys_parse(const char *json, size_t n, char *err, size_t errlen)
+static void set_free(auth_keyset *k)
+{
+    if (!k)
+        return;
+    if (k->e)
+        explicit_bzero(k->e, k->cap * sizeof *k->e);
+    free(k->e);
+    free(k);
+}
+
+static auth_keyset *set_parse(const char *json, size_t n, char *err, size_t errlen)
 {
     dg_mem_init();
-    auth_keys *k = dg_xcalloc(1, sizeof *k);
+    auth_keyset *k = dg_xcalloc(1, sizeof *k);
+    atomic_init(&k->refs, 1);
     cJSON *root = dg_json_parse(json, n);
     if (!cJSON_IsObject(root)) {
         fail(err, errlen, "not a JSON object");
@@ -98,11 +122,11 @@ auth_keys *auth_keys_parse(const char *json, size_t n, char *err, size_t errlen)
     return k;
 bad:
     cJSON_Delete(root);
-    auth_keys_destroy(k);
+    set_free(k);
     return NULL;
 }
 
-auth_keys *auth_keys_load(const char *path, char *err, size_t errlen)
+static auth_keyset *set_load(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -112,32 +136,109 @@ auth_keys *auth_keys_load(const char *path, char *err, size_t errlen)
     char *buf = dg_xmalloc(KEYFILE_MAX + 1);
     size_t n = fread(buf, 1, KEYFILE_MAX + 1, f);
     fclose(f);
-    auth_keys *k = NULL;
+    auth_keyset *k = NULL;
     if (n > KEYFILE_MAX)
         fail(err, errlen, "larger than 256 KiB");
     else
-        k = auth_keys_parse(buf, n, err, errlen);
+        k = set_parse(buf, n, err, errlen);
     explicit_bzero(buf, n);
     free(buf);
     return k;
+}
+
+static auth_keys *holder(auth_keyset *set)
+{
+    if (!set)
+        return NULL;
+    auth_keys *k = dg_xcalloc(1, sizeof *k);
+    pthread_mutex_init(&k->mu, NULL);
+    k->cur = set;
+    return k;
+}
+
+auth_keys *auth_keys_parse(const char *json, size_t n, char *err, size_t errlen)
+{
+    return holder(set_parse(json, n, err, errlen));
+}
+
+auth_keys *auth_keys_load(const char *path, char *err, size_t errlen)
+{
+    return holder(set_load(path, err, errlen));
 }
 
 void auth_keys_destroy(auth_keys *k)
 {
     if (!k)
         return;
-    if (k->e)
-        explicit_bzero(k->e, k->cap * sizeof *k->e);
-    free(k->e);
+    auth_keyset_release(k->cur);
+    pthread_mutex_destroy(&k->mu);
     free(k);
+}
+
+/* The lock is the holder's own bookkeeping, not its value: taking it in a
+ * const function changes nothing a caller can see. */
+const auth_keyset *auth_keys_acquire(const auth_keys *k)
+{
+    auth_keys *m = (auth_keys *) k;
+    pthread_mutex_lock(&m->mu);
+    auth_keyset *set = m->cur;
+    atomic_fetch_add_explicit(&set->refs, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&m->mu);
+    return set;
+}
+
+void auth_keyset_release(const auth_keyset *set)
+{
+    auth_keyset *k = (auth_keyset *) set;
+    if (k && atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) == 1)
+        set_free(k);
+}
+
+static void swap_in(auth_keys *k, auth_keyset *set)
+{
+    pthread_mutex_lock(&k->mu);
+    auth_keyset *old = k->cur;
+    k->cur = set;
+    pthread_mutex_unlock(&k->mu);
+    auth_keyset_release(old); /* freed now, or by the last check still using it */
+}
+
+int auth_keys_replace(auth_keys *k, const char *json, size_t n, char *err, size_t errlen)
+{
+    auth_keyset *set = set_parse(json, n, err, errlen);
+    if (!set)
+        return -1;
+    swap_in(k, set);
+    return 0;
+}
+
+int auth_keys_reload(auth_keys *k, const char *path, char *err, size_t errlen)
+{
+    auth_keyset *set = set_load(path, err, errlen);
+    if (!set)
+        return -1;
+    swap_in(k, set);
+    return 0;
 }
 
 size_t auth_keys_count(const auth_keys *k)
 {
-    return k->n;
+    const auth_keyset *set = auth_keys_acquire(k);
+    size_t n = set->n;
+    auth_keyset_release(set);
+    return n;
 }
 
 enum auth_result auth_check(const auth_keys *k, const char *presented, size_t n, enum auth_scope need)
+{
+    const auth_keyset *set = auth_keys_acquire(k);
+    enum auth_result r = auth_keyset_check(set, presented, n, need);
+    auth_keyset_release(set);
+    return r;
+}
+
+enum auth_result auth_keyset_check(const auth_keyset *k, const char *presented, size_t n,
+                                   enum auth_scope need)
 {
     if (!presented || n == 0)
         return AUTH_UNAUTHORIZED;
