@@ -13,7 +13,7 @@
  * key, no early exit) and never logged or echoed.
  *
  * An auth_keys is the key set in force, which a reload replaces while requests
- * run on other threads (docs/keys.md). A set, once made, never changes: a
+ * run on other threads (docs/reload.md). A set, once made, never changes: a
  * caller that keeps one across a wait takes a reference (auth_keys_acquire)
  * and gives it back; a replaced set is freed when its last reference goes. */
 #ifndef AUTH_KEYS_H

@@ -84,6 +84,11 @@ static const struct opt opts[] = {
      "wait for completion: requests held at once; past this, 503 with Retry-After"},
     {"wait-readers", "DG_WAIT_READERS", OPT_LONG, OFF(wait_readers), "64", 1, 4096,
      "wait for completion: concurrent storage reads of waited-on instances"},
+    {"tls-cert", "DG_TLS_CERT", OPT_STR, OFF(tls_cert), NULL, 0, 0,
+     "PEM certificate (then any intermediates): serve HTTPS, TLS 1.2 and 1.3 only, with --tls-key; "
+     "SIGHUP reads both again [default: plain HTTP]"},
+    {"tls-key", "DG_TLS_KEY", OPT_STR, OFF(tls_key), NULL, 0, 0,
+     "PEM private key of --tls-cert (unencrypted)"},
     {"config", "DG_CONFIG", OPT_STR, OFF(config_file), NULL, 0, 0,
      "JSON file of option names to values, e.g. {\"port\": 8080}; flags and environment win over it"},
 };
@@ -308,6 +313,11 @@ enum gw_config_result gw_config_load(int argc, char **argv, struct gw_config *ou
         free(g_public_url);
         g_public_url = dg_xstrndup(u, n);
         out->public_url = g_public_url;
+    }
+    if (!out->tls_cert != !out->tls_key) {
+        fprintf(err_stream, "durable-gateway: --tls-cert and --tls-key go together: pass both (HTTPS) or "
+                            "neither (plain HTTP)\n");
+        return GW_CONFIG_ERROR;
     }
     if (!out->key_file && !out->no_auth) {
         fprintf(err_stream,

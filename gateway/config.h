@@ -37,6 +37,8 @@ struct gw_config {
     long wait_min_interval_ms; /* long-poll: shorter intervals are raised to this */
     long max_waiters;          /* long-poll: held requests at once; past it 503 */
     long wait_readers;         /* long-poll: status reads in flight at once */
+    const char *tls_cert;      /* PEM certificate chain: HTTPS (with tls_key); NULL: plain HTTP */
+    const char *tls_key;       /* PEM private key of tls_cert */
 };
 
 enum gw_config_result { GW_CONFIG_OK, GW_CONFIG_EXIT, GW_CONFIG_ERROR };

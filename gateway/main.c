@@ -4,6 +4,7 @@
 #include "base/mem.h"
 #include "gateway/config.h"
 #include "gateway/server.h"
+#include "gateway/tls.h"
 #include "routes/status_read.h"
 #include "storage/account.h"
 #include "storage/client.h"
@@ -51,6 +52,30 @@ static az_client *open_storage(const char *what, const char *connection_string, 
     az_client *c = az_client_create(&acct, &so);
     az_account_free(&acct);
     return c;
+}
+
+/* SIGHUP: the key file, then the certificate and key, read again. What does
+ * not load leaves what is in force, with one error line each (never a key);
+ * requests, connections and held waits carry on (docs/reload.md). */
+static void reload(const struct gw_config *cfg, auth_keys *keys)
+{
+    char why[256];
+    if (keys) {
+        if (auth_keys_reload(keys, cfg->key_file, why, sizeof why) == 0)
+            DG_INFO(NULL, "SIGHUP: loaded %zu system key(s) from %s", auth_keys_count(keys), cfg->key_file);
+        else
+            DG_ERROR(NULL, "SIGHUP: %s: %s; the %zu key(s) loaded before stay in force", cfg->key_file, why,
+                     auth_keys_count(keys));
+    }
+    if (gw_tls_on()) {
+        if (gw_tls_reload(why, sizeof why) == 0)
+            DG_INFO(NULL, "SIGHUP: loaded the TLS certificate %s and its key: served from the next handshake",
+                    cfg->tls_cert);
+        else
+            DG_ERROR(NULL, "SIGHUP: %s; the certificate loaded before stays in force", why);
+    }
+    if (!keys && !gw_tls_on())
+        DG_INFO(NULL, "SIGHUP: nothing to reload (no key file, no TLS)");
 }
 
 int main(int argc, char **argv)
@@ -104,6 +129,12 @@ int main(int argc, char **argv)
         }
         DG_INFO(NULL, "loaded %zu system key(s) from %s", auth_keys_count(keys), cfg.key_file);
     }
+    if (cfg.tls_cert && gw_tls_init(cfg.tls_cert, cfg.tls_key, why, sizeof why) != 0) {
+        fprintf(stderr, "durable-gateway: %s\n", why);
+        auth_keys_destroy(keys);
+        az_client_destroy(storage);
+        return 2;
+    }
     if (cfg.no_auth)
         DG_WARN(NULL, "*** AUTH IS DISABLED (--no-auth): every request is accepted without a key. "
                       "Use this for local development only. ***");
@@ -115,6 +146,7 @@ int main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     rt_status_configure(
         &(struct rt_status_opts){.cache_ms = cfg.status_cache_ms, .collapse_ms = cfg.status_collapse_ms});
@@ -140,17 +172,24 @@ int main(int argc, char **argv)
     }
     gw_server *srv = gw_server_start(&cfg, &env);
     if (!srv) {
+        gw_tls_cleanup();
         auth_keys_destroy(keys);
         az_client_destroy(storage);
         return 1;
     }
-    DG_INFO(NULL, "durable-gateway %s listening on http://%s:%u", DG_VERSION, cfg.listen,
-            gw_server_port(srv));
+    DG_INFO(NULL, "durable-gateway %s listening on %s://%s:%u", DG_VERSION, gw_tls_on() ? "https" : "http",
+            cfg.listen, gw_server_port(srv));
     int sig = 0;
-    while (sigwait(&sigs, &sig) != 0)
-        ;
+    for (;;) {
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig != SIGHUP)
+            break;
+        reload(&cfg, cfg.no_auth ? NULL : keys);
+    }
     DG_INFO(NULL, "shutting down (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
     gw_server_stop(srv);
+    gw_tls_cleanup();
     auth_keys_destroy(keys);
     for (size_t i = 0; i < nconn; i++)
         az_client_destroy(conns[i].storage);

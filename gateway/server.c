@@ -8,6 +8,7 @@
 #include "base/rand.h"
 #include "base/time.h"
 #include "gateway/ready.h"
+#include "gateway/tls.h"
 #include "gateway/wait.h"
 #include "routes/status_read.h"
 #include "routes/router.h"
@@ -670,7 +671,7 @@ gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env
     s->env = *env;
     s->listen_fd = lfd;
     s->port = port;
-    snprintf(s->origin, sizeof s->origin, "http://%s:%u", cfg->listen, s->port);
+    snprintf(s->origin, sizeof s->origin, "%s://%s:%u", gw_tls_on() ? "https" : "http", cfg->listen, s->port);
     s->limits = (struct rt_wait_limits){
         .default_timeout_ms = cfg->wait_timeout_ms,
         .default_interval_ms = cfg->wait_interval_ms,
@@ -693,12 +694,13 @@ gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env
         /* External epoll mode: the worker's loop drives the daemon, so a
          * handler, its storage calls and its answer share one thread. */
         unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+        flags |= gw_tls_on() ? MHD_USE_TLS : 0; /* with gw_tls_options below */
         wk->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, wk, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
                                  NULL, MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_CONNECTION_LIMIT, per,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) cfg->connection_timeout,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 16 * 1024,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, wk, MHD_OPTION_URI_LOG_CALLBACK,
-                                 on_uri, wk, MHD_OPTION_END);
+                                 on_uri, wk, MHD_OPTION_ARRAY, gw_tls_options(), MHD_OPTION_END);
         const union MHD_DaemonInfo *info =
             wk->d ? MHD_get_daemon_info(wk->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
         if (!info)

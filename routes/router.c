@@ -122,7 +122,8 @@ static const char *request_origin(const struct rt_env *env, const rt_request *rq
 {
     if (env->public_origin)
         return env->public_origin;
-    const char *scheme = "http";
+    /* The scheme the gateway serves (https with --tls-cert), unless a trusted proxy says otherwise. */
+    const char *scheme = rq->origin && strncmp(rq->origin, "https:", 6) == 0 ? "https" : "http";
     const char *host = rt_header(rq, "Host");
     if (env->trust_forwarded) {
         const char *proto = forwarded(rq, "X-Forwarded-Proto");

@@ -8,7 +8,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 pkgs=(build-essential cmake pkg-config curl ca-certificates
-      libmicrohttpd-dev libcurl4-openssl-dev libcjson-dev libssl-dev libxml2-dev zlib1g-dev libcriterion-dev
+      libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libcjson-dev libssl-dev libxml2-dev zlib1g-dev libcriterion-dev
       clang-format)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
