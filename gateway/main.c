@@ -98,6 +98,10 @@ int main(int argc, char **argv)
     dg_log_set_level((enum dg_log_level) lvl);
 
     char why[256];
+    if (cfg.tls_cert && gw_tls_init(cfg.tls_cert, cfg.tls_key, why, sizeof why) != 0) {
+        fprintf(stderr, "durable-gateway: %s\n", why);
+        return 2;
+    }
     az_client *storage = open_storage("the connection string", cfg.connection_string, &cfg);
     if (!storage)
         return 2;
@@ -128,12 +132,6 @@ int main(int argc, char **argv)
             return 2;
         }
         DG_INFO(NULL, "loaded %zu system key(s) from %s", auth_keys_count(keys), cfg.key_file);
-    }
-    if (cfg.tls_cert && gw_tls_init(cfg.tls_cert, cfg.tls_key, why, sizeof why) != 0) {
-        fprintf(stderr, "durable-gateway: %s\n", why);
-        auth_keys_destroy(keys);
-        az_client_destroy(storage);
-        return 2;
     }
     if (cfg.no_auth)
         DG_WARN(NULL, "*** AUTH IS DISABLED (--no-auth): every request is accepted without a key. "
