@@ -666,6 +666,7 @@ gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env
     int lfd = listen_socket(cfg, &port);
     if (lfd < 0)
         return NULL;
+    gw_tls_listener(lfd);
     gw_server *s = dg_xcalloc(1, sizeof *s);
     s->cfg = cfg;
     s->env = *env;

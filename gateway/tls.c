@@ -5,18 +5,26 @@
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define PEM_MAX   (1u << 20) /* a certificate chain or a key file: far more than any real one */
 #define CHAIN_MAX 16         /* certificates in the chain file */
 
 /* Modern protocol versions only: TLS 1.3 and 1.2 (no SSL 3, TLS 1.0, 1.1 or
- * DTLS), GnuTLS's NORMAL ciphers, the server's order. */
-#define PRIORITIES "NORMAL:%SERVER_PRECEDENCE:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+ * DTLS), and in 1.2 only forward-secret key exchange (ECDHE) with AEAD
+ * ciphers (no RSA key exchange, no CBC). The client's order of groups is
+ * kept: the server's own would often cost a HelloRetryRequest, one more
+ * round trip, when the client's key share is X25519. */
+#define PRIORITIES                                                                                           \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA:-DHE-RSA:-DHE-DSS:-CIPHER-ALL:+CHACHA20-POLY1305:"      \
+    "+AES-128-GCM:+AES-256-GCM"
 
 /* A certificate chain and its key, as loaded: immutable, freed with its last
  * reference (the pair in force holds one, a handshake copying it another). */
@@ -223,6 +231,18 @@ int gw_tls_reload(char *err, size_t errlen)
     pthread_mutex_unlock(&g.mu);
     pair_release(old); /* freed now, or when the handshake copying it is done */
     return 0;
+}
+
+void gw_tls_listener(int fd)
+{
+    if (!g.on)
+        return;
+    /* A handshake writes small records in a row (a HelloRetryRequest then a
+     * ChangeCipherSpec, then the server's flight); with Nagle on, each waits
+     * for the peer's delayed ACK, 40 ms on Linux. libmicrohttpd turns Nagle off
+     * only when it sends an answer; accepted sockets inherit this. */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 bool gw_tls_on(void)

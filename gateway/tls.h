@@ -19,6 +19,8 @@ int gw_tls_init(const char *cert_path, const char *key_path, char *err, size_t e
 /* Reads both files again; a pair that does not load or match leaves the one
  * in force (-1 with a reason). Safe while handshakes run on other threads. */
 int gw_tls_reload(char *err, size_t errlen);
+/* Readies the listening socket for TLS (no Nagle delay in handshakes); nothing when TLS is off. */
+void gw_tls_listener(int fd);
 /* True after a successful gw_tls_init. */
 bool gw_tls_on(void);
 /* Daemon options for MHD_OPTION_ARRAY (the protocol versions and the

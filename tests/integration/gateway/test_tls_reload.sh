@@ -69,20 +69,32 @@ check "TLS 1.2 is served" '[ "$v" = 200 ]'
 # default security level refuses it on the client side, so level 0, checked against a
 # server that offers 1.1.
 old=(--ciphers 'DEFAULT@SECLEVEL=0' --tlsv1.1 --tls-max 1.1)
-sport=$(( 20000 + RANDOM % 20000 ))
-openssl s_server -quiet -tls1_1 -cipher 'DEFAULT@SECLEVEL=0' -cert one.crt -key one.key -www \
-    -accept "127.0.0.1:$sport" >/dev/null 2>&1 &
-spid=$!
-ok=""
-for i in $(seq 1 50); do
-    ok=$(curl -s --cacert one.crt "${old[@]}" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$sport/") && break
-    sleep 0.1
-done
-kill $spid; wait $spid 2>/dev/null; spid=""
-check "control: this client speaks TLS 1.1 to a server that offers it" '[ "$ok" = 200 ]'
+# The same for TLS 1.2 with a CBC cipher (no AEAD).
+cbc=(--tlsv1.2 --tls-max 1.2 --ciphers ECDHE-ECDSA-AES128-SHA)
+control() { # OPENSSL_S_SERVER_FLAGS... -- CURL_FLAGS...: the status a server offering them answers
+    local sflags=() cflags=()
+    while [ "$1" != -- ]; do sflags+=("$1"); shift; done; shift
+    cflags=("$@")
+    local sport=$(( 20000 + RANDOM % 20000 )) ok=""
+    openssl s_server -quiet "${sflags[@]}" -cert one.crt -key one.key -www -accept "127.0.0.1:$sport" >/dev/null 2>&1 &
+    spid=$!
+    for i in $(seq 1 50); do
+        ok=$(curl -s --cacert one.crt "${cflags[@]}" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$sport/") && break
+        sleep 0.1
+    done
+    kill $spid; wait $spid 2>/dev/null; spid=""
+    echo "$ok"
+}
+check "control: this client speaks TLS 1.1 to a server that offers it" \
+    '[ "$(control -tls1_1 -cipher "DEFAULT@SECLEVEL=0" -- "${old[@]}")" = 200 ]'
+check "control: and TLS 1.2 with a CBC cipher" '[ "$(control -tls1_2 -- "${cbc[@]}")" = 200 ]'
 curl -s --cacert one.crt "${old[@]}" -o /dev/null "$host/healthz"; rc11=$?
 curl -s --cacert one.crt --ciphers 'DEFAULT@SECLEVEL=0' --tlsv1.0 --tls-max 1.0 -o /dev/null "$host/healthz"; rc10=$?
 check "TLS 1.1 and 1.0 are refused in the handshake" '[ $rc11 -eq 35 ] && [ $rc10 -eq 35 ]'
+curl -s --cacert one.crt "${cbc[@]}" -o /dev/null "$host/healthz"; rc=$?
+check "TLS 1.2 with a CBC cipher is refused" '[ $rc -eq 35 ]'
+v=$(curl -s --cacert one.crt --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-ECDSA-CHACHA20-POLY1305 -o /dev/null -w '%{http_code}' "$host/healthz")
+check "TLS 1.2 with ChaCha20-Poly1305 is served" '[ "$v" = 200 ]'
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/healthz"); rc=$?
 check "plain HTTP on the TLS port fails cleanly (no answer, closed at once)" '[ $rc -ne 0 ] && [ $rc -ne 28 ] && [ "$code" = 000 ]'
 v=$(curl -sS --cacert one.crt -o /dev/null -w '%{http_code}' "$host/healthz")
