@@ -37,6 +37,9 @@ struct gw_config {
     long wait_min_interval_ms; /* long-poll: shorter intervals are raised to this */
     long max_waiters;          /* long-poll: held requests at once; past it 503 */
     long wait_readers;         /* long-poll: status reads in flight at once */
+    const char *upstream;      /* the function app every other request is passed to; NULL: none */
+    long upstream_timeout_ms;  /* pass-through: the upstream's longest silence */
+    long rewrite_upstream_links; /* pass-through: the app's check-status links point at the gateway */
 };
 
 enum gw_config_result { GW_CONFIG_OK, GW_CONFIG_EXIT, GW_CONFIG_ERROR };
