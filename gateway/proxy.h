@@ -1,7 +1,7 @@
 /* The pass-through to the function app (--upstream): every request outside
  * the gateway's own routes goes to the app and its answer comes back, both
  * bodies streamed through small buffers, on the request's own event loop
- * (docs/proxy.md). Only gateway/ touches struct MHD_Connection. */
+ * (README, "The front door"). Only gateway/ touches struct MHD_Connection. */
 #ifndef GW_PROXY_H
 #define GW_PROXY_H
 
