@@ -523,6 +523,8 @@ static ssize_t read_answer(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void) pos;
     gw_proxy *p = cls;
+    if (p->cut || p->gone)
+        return MHD_CONTENT_READER_END_WITH_ERROR; /* shutdown: the rest is not sent */
     if (p->out_len) {
         size_t n = p->out_len < max ? p->out_len : max;
         memcpy(buf, p->out + p->out_off, n);
@@ -539,9 +541,8 @@ static ssize_t read_answer(void *cls, uint64_t pos, char *buf, size_t max)
         }
         return (ssize_t) n;
     }
-    if (p->finished || p->cut || p->gone)
-        return p->result == CURLE_OK && !p->cut && !p->gone ? MHD_CONTENT_READER_END_OF_STREAM
-                                                            : MHD_CONTENT_READER_END_WITH_ERROR;
+    if (p->finished)
+        return p->result == CURLE_OK ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
     suspend(p, PX_FOR_DATA);
     timer_arm(p);
     return 0;
@@ -800,6 +801,14 @@ void gw_proxy_cut(gw_proxy *p)
         return;
     p->cut = true;
     stop_transfer(p);
+    if (p->queued) {
+        /* An answer already streaming cannot become a 503: it ends now, not
+         * when a slow client next makes room (the descriptor stays the daemon's). */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(p->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (ci)
+            shutdown(ci->connect_fd, SHUT_RDWR);
+    }
     resume(p);
 }
 

@@ -16,6 +16,7 @@ up_pid="" gw_pid="" gw2_pid=""
 cleanup() {
     for p in $gw_pid $gw2_pid $up_pid; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
+    [ -n "${KEEP_WORK:-}" ] && { echo "kept $work"; return; }
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -164,6 +165,26 @@ echo "memory: resident ${base} KiB before, peak ${peak} KiB while streaming ${bi
 check "resident memory stays within $((mem_cap / 1024)) MiB of where it started" '[ "$growth" -le $mem_cap ]'
 check "the gateway is still alive" 'kill -0 $gw_pid'
 check "no key appears in the log" '! grep -q "proxy-test-master-key" "$work/gw.log"'
+
+# ---- SIGTERM: a request waiting on the app is answered 503, a streaming answer is cut, exit bounded ----
+read -r gw2_pid g2port < <(start_gw "$work/gw4.log" --upstream "http://127.0.0.1:$uport" --shutdown-grace-ms 1000)
+curl -s -w ' %{http_code}' "http://127.0.0.1:$g2port/slow?ms=8000" >"$work/c1.out" &
+c1=$!
+curl -s -o /dev/null --limit-rate 1M -w '%{http_code}' "http://127.0.0.1:$g2port/big?bytes=2000000000" >"$work/c2.out" &
+c2=$!
+sleep 0.5
+t0=$(date +%s%N)
+kill -TERM "$gw2_pid"
+# Started from a subshell, the gateway is not our child: it may linger as a zombie until reaped.
+running() { [ -e "/proc/$1/stat" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+for _ in $(seq 200); do running "$gw2_pid" || break; sleep 0.02; done
+t1=$(date +%s%N)
+wait "$c1" "$c2"
+echo "SIGTERM to exit: $(((t1 - t0) / 1000000)) ms"
+check "SIGTERM: the gateway exits within the grace and a second" '[ $(((t1 - t0) / 1000000)) -le 2000 ]'
+check "SIGTERM: a request waiting on the app is answered 503" 'grep -q "shutting down.* 503$" "$work/c1.out"'
+check "SIGTERM: a streaming answer is cut, not left hanging" '[ -s "$work/c2.out" ]'
+gw2_pid=""
 
 echo "test_proxy: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
