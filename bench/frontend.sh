@@ -20,21 +20,9 @@ want() { [[ " $rows " == *" $1 "* ]]; }
 warm=2
 cores=$(nproc)
 
-# ---- what it needs ----
-missing=()
-command -v cmake >/dev/null 2>&1 || missing+=(setup)
-dpkg-query -W -f='${Status}' nginx-light 2>/dev/null | grep -q "install ok installed" || missing+=(nginx-light)
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-if [[ " ${missing[*]} " == *" setup "* ]]; then
-    bash scripts/setup.sh >/dev/null
-fi
-if [[ " ${missing[*]} " == *" nginx-light "* ]]; then
-    echo "frontend: installing nginx-light"
-    $sudo apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends nginx-light >/dev/null
-fi
-nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+bench=frontend
+. bench/lib/common.sh
+bench_need_nginx
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || exit 2
 cmake --build build -j"$cores" --target durable-gateway bench_standin bench_load >/dev/null || exit 2
 gw_bin="${FRONTEND_GATEWAY:-$root/build/durable-gateway}" # another build may be measured instead
@@ -45,19 +33,7 @@ clk=$(getconf CLK_TCK)
 
 work="$(mktemp -d)"
 chmod 755 "$work" # nginx workers may run as another user
-standin_pid="" nginx_pid="" gw_pid="" sampler_pids=()
-stop_pid() { # pid [grace-s]: TERM, then KILL after the grace
-    local p="$1" i
-    [ -n "$p" ] || return 0
-    kill "$p" 2>/dev/null || return 0
-    for i in $(seq $((${2:-3} * 20))); do
-        kill -0 "$p" 2>/dev/null || break
-        sleep 0.05
-    done
-    kill -9 "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    return 0
-}
+gw_pid="" sampler_pids=()
 cleanup() {
     for p in "${sampler_pids[@]}"; do kill "$p" 2>/dev/null; done
     stop_pid "$gw_pid" 3
@@ -68,80 +44,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-field() { # name line: the value of name=... in a bench_load result line
-    local kv
-    for kv in $2; do [ "${kv%%=*}" = "$1" ] && { echo "${kv#*=}"; return; }; done
-    echo 0
-}
-json_field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$2"; }
-cpu_ticks() { # pid...: utime+stime of each, summed
-    local t=0 p s
-    for p in "$@"; do
-        s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-        s=${s##*) } # fields after the command name
-        set -- $s
-        t=$((t + ${12} + ${13}))
-    done
-    echo "$t"
-}
-calc() { python3 -c "import sys; print($1)"; }
-
 # ---- stand-in ----
-sport=0
-start_standin() { # bench_standin options
-    stop_pid "$standin_pid" 1
-    : >"$work/standin.out"
-    "$standin_bin" --port "$sport" "$@" >"$work/standin.out" 2>>"$work/standin.log" &
-    standin_pid=$!
-    for _ in $(seq 100); do grep -q '^port=' "$work/standin.out" && break; sleep 0.02; done
-    sport=$(sed -n 's/^port=//p' "$work/standin.out")
-    [ -n "$sport" ] || { echo "frontend: bench_standin did not start"; cat "$work/standin.log"; exit 2; }
-}
-standin_stats() { curl -s --max-time 2 "http://127.0.0.1:$sport/__stats"; }
 start_standin
 cs="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$sport/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$sport/devstoreaccount1;BlobEndpoint=http://127.0.0.1:$sport/devstoreaccount1"
 
 # ---- nginx: proxy_pass to the stand-in over kept-alive upstream connections ----
-nport=$(free_port)
-mkdir -p "$work/nginx-tmp"
-hard=$(ulimit -Hn)
-[ "$hard" = unlimited ] && hard=65536
-cat >"$work/nginx.conf" <<EOF
-daemon off;
-worker_processes 2;  # the gateway's two event loops
-worker_rlimit_nofile $hard;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log warn;
-events { worker_connections 24576; multi_accept on; }
-http {
-    access_log off;
-    client_body_temp_path $work/nginx-tmp/body;
-    proxy_temp_path $work/nginx-tmp/proxy;
-    fastcgi_temp_path $work/nginx-tmp/fastcgi;
-    uwsgi_temp_path $work/nginx-tmp/uwsgi;
-    scgi_temp_path $work/nginx-tmp/scgi;
-    keepalive_requests 1000000;
-    upstream standin {
-        server 127.0.0.1:$sport;
-        keepalive 1024;
-        keepalive_requests 1000000;
-    }
-    server {
-        listen 127.0.0.1:$nport reuseport backlog=4096;
-        location / {
-            proxy_pass http://standin;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }
-    }
-}
-EOF
-"$nginx_bin" -p "$work" -c "$work/nginx.conf" -e "$work/nginx-error.log" 2>>"$work/nginx-error.log" &
-nginx_pid=$!
-for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$nport/__stats" && break; sleep 0.05; done
-curl -fs -o /dev/null "http://127.0.0.1:$nport/__stats" || { echo "frontend: nginx did not start"; cat "$work/nginx-error.log"; exit 2; }
-nginx_pids() { ps -o pid= --ppid "$nginx_pid" | tr '\n' ' '; }
+start_nginx "$sport" || exit 2
 
 # ---- gateway ----
 key="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"

@@ -84,6 +84,13 @@ static const struct opt opts[] = {
      "wait for completion: requests held at once; past this, 503 with Retry-After"},
     {"wait-readers", "DG_WAIT_READERS", OPT_LONG, OFF(wait_readers), "64", 1, 4096,
      "wait for completion: concurrent storage reads of waited-on instances"},
+    {"upstream", "DG_UPSTREAM", OPT_STR, OFF(upstream), NULL, 0, 0,
+     "http(s)://host[:port][/path] of the function app: every request outside the gateway's own routes is "
+     "passed through to it (default: none, such requests are 404)"},
+    {"upstream-timeout-ms", "DG_UPSTREAM_TIMEOUT_MS", OPT_LONG, OFF(upstream_timeout_ms), "30000", 100,
+     3600000, "pass-through: time the upstream may go without sending or taking a byte before 504"},
+    {"rewrite-upstream-links", "DG_REWRITE_UPSTREAM_LINKS", OPT_FLAG, OFF(rewrite_upstream_links), "0", 0, 1,
+     "pass-through: point the app's check-status links (Location, statusQueryGetUri, ...) at the gateway"},
     {"tls-cert", "DG_TLS_CERT", OPT_STR, OFF(tls_cert), NULL, 0, 0,
      "PEM certificate (then any intermediates): serve HTTPS, TLS 1.2 and 1.3 only, with --tls-key; "
      "SIGHUP reads both again [default: plain HTTP]"},
@@ -122,6 +129,7 @@ static const char *hub_from_host_json(void)
  * the trimmed --public-url. */
 static cJSON *g_file;
 static char *g_public_url;
+static char *g_upstream;
 
 /* The config file, kept for the life of the process (option strings point
  * into it). NULL with a message when it cannot be read or is not an object. */
@@ -313,6 +321,25 @@ enum gw_config_result gw_config_load(int argc, char **argv, struct gw_config *ou
         free(g_public_url);
         g_public_url = dg_xstrndup(u, n);
         out->public_url = g_public_url;
+    }
+    if (out->upstream) {
+        const char *u = out->upstream;
+        size_t n = strlen(u);
+        while (n && u[n - 1] == '/')
+            n--;
+        const char *host = strncmp(u, "https://", 8) == 0  ? u + 8
+                           : strncmp(u, "http://", 7) == 0 ? u + 7
+                                                           : NULL;
+        size_t hn = host ? strcspn(host, "/") : 0;
+        if (!host || !hn || strcspn(host, " \t?#@") < strlen(host)) {
+            fprintf(err_stream,
+                    "durable-gateway: --upstream must be http(s)://host[:port][/path] with no query, "
+                    "user or fragment\n");
+            return GW_CONFIG_ERROR;
+        }
+        free(g_upstream);
+        g_upstream = dg_xstrndup(u, n);
+        out->upstream = g_upstream;
     }
     if (!out->tls_cert != !out->tls_key) {
         fprintf(err_stream, "durable-gateway: --tls-cert and --tls-key go together: pass both (HTTPS) or "

@@ -37,8 +37,11 @@ struct gw_config {
     long wait_min_interval_ms; /* long-poll: shorter intervals are raised to this */
     long max_waiters;          /* long-poll: held requests at once; past it 503 */
     long wait_readers;         /* long-poll: status reads in flight at once */
-    const char *tls_cert;      /* PEM certificate chain: HTTPS (with tls_key); NULL: plain HTTP */
-    const char *tls_key;       /* PEM private key of tls_cert */
+    const char *upstream;      /* the function app every other request is passed to; NULL: none */
+    long upstream_timeout_ms;  /* pass-through: the upstream's longest silence */
+    long rewrite_upstream_links; /* pass-through: the app's check-status links point at the gateway */
+    const char *tls_cert;        /* PEM certificate chain: HTTPS (with tls_key); NULL: plain HTTP */
+    const char *tls_key;         /* PEM private key of tls_cert */
 };
 
 enum gw_config_result { GW_CONFIG_OK, GW_CONFIG_EXIT, GW_CONFIG_ERROR };

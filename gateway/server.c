@@ -7,6 +7,7 @@
 #include "base/mem.h"
 #include "base/rand.h"
 #include "base/time.h"
+#include "gateway/proxy.h"
 #include "gateway/ready.h"
 #include "gateway/tls.h"
 #include "gateway/wait.h"
@@ -55,6 +56,7 @@ struct gw_server {
     int nworkers;
     struct gw_worker *workers;
     struct gw_ready ready;
+    struct gw_proxy_conf proxy; /* upstream NULL: no pass-through */
 };
 
 /* One event loop: its thread, its libmicrohttpd daemon (external epoll mode
@@ -98,6 +100,7 @@ struct request {
     enum dg_cancel why;
     struct dg_watch hup;   /* the client's socket, for a hang-up while suspended */
     struct dg_timer limit; /* the request's deadline */
+    gw_proxy *px;          /* passed through to the function app */
     struct request *prev, *next;
 };
 
@@ -164,7 +167,7 @@ static void release_shared(void *cls)
 
 /* Queues rs. A shared body is not copied: its reference passes to the
  * response and is released when libmicrohttpd is done with it. */
-static enum MHD_Result send_response(struct MHD_Connection *conn, rt_response *rs)
+enum MHD_Result gw_send_response(struct MHD_Connection *conn, rt_response *rs)
 {
     struct MHD_Response *r;
     if (rs->shared) {
@@ -231,14 +234,15 @@ static enum MHD_Result send_metrics(struct gw_server *s, struct MHD_Connection *
         "# TYPE dg_wait_completed_total counter\ndg_wait_completed_total %llu\n"
         "# TYPE dg_wait_timeouts_total counter\ndg_wait_timeouts_total %llu\n"
         "# TYPE dg_wait_disconnects_total counter\ndg_wait_disconnects_total %llu\n"
-        "# TYPE dg_requests_open gauge\ndg_requests_open %ld\n%s",
+        "# TYPE dg_requests_open gauge\ndg_requests_open %ld\n%s%s",
         (unsigned long long) st.requests, (unsigned long long) st.connections,
         (unsigned long long) st.retries, (unsigned long long) w.held, (unsigned long long) w.groups,
         (unsigned long long) w.reads, (unsigned long long) w.completed, (unsigned long long) w.timeouts,
-        (unsigned long long) w.disconnects, atomic_load(&s->open_requests), more);
+        (unsigned long long) w.disconnects, atomic_load(&s->open_requests), more,
+        s->proxy.upstream ? gw_proxy_metrics(a) : "");
     rt_response rs = {
         .status = 200, .content_type = "text/plain; version=0.0.4", .body = txt, .body_len = strlen(txt)};
-    return send_response(conn, &rs);
+    return gw_send_response(conn, &rs);
 }
 
 /* A fixed JSON answer for the gateway's own paths (health, body cap). */
@@ -246,7 +250,7 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, dg_arena *a, int s
 {
     rt_response rs = {0};
     rt_set_json(&rs, a, status, json);
-    return send_response(conn, &rs);
+    return gw_send_response(conn, &rs);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -260,17 +264,29 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     DG_WARN(NULL, "http: %s", line);
 }
 
+static void running_unlink(struct request *rq);
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct gw_worker *wk = cls;
     (void) conn;
-    (void) toe;
     struct request *rq = *con_cls;
     if (!rq)
         return;
     *con_cls = NULL;
     atomic_fetch_sub(&wk->s->open_requests, 1);
+    if (rq->px) {
+        DG_INFO(rq->reqid, "%s %s -> upstream %d (%lld ms)%s", rq->method, dg_redact(rq->arena, rq->uri),
+                gw_proxy_status(rq->px), (long long) (dg_mono_ms() - rq->t0_ms),
+                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : ", connection closed early");
+        gw_proxy_end(rq->px);
+        rq->px = NULL;
+        atomic_fetch_sub(&wk->s->running, 1);
+        running_unlink(rq);
+        request_free(rq);
+        return;
+    }
     if (rq->co) {
         /* The daemon closes a connection whose handler still runs (at stop):
          * the handler's end frees the request. */
@@ -431,6 +447,24 @@ static void hold(struct request *rq, struct MHD_Connection *conn)
     gw_waits_add(s->waits, &rq->waiter);
 }
 
+/* The gateway's own paths (health, readiness, metrics, the routes): never passed through. */
+static bool own_path(gw_server *s, const char *method, const char *uri, dg_arena *a)
+{
+    size_t n = strcspn(uri, "?");
+    while (n > 1 && uri[n - 1] == '/')
+        n--;
+    if ((n == 8 && (strncasecmp(uri, "/healthz", 8) == 0 || strncasecmp(uri, "/metrics", 8) == 0)) ||
+        (n == 7 && strncasecmp(uri, "/readyz", 7) == 0))
+        return true;
+    return rt_is_gateway_path(&s->env, method, dg_arena_strndup(a, uri, strcspn(uri, "?")), a);
+}
+
+static void proxy_resumed(void *arg)
+{
+    struct gw_worker *wk = arg;
+    wk->run_mhd = true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size,
                                   void **con_cls)
@@ -452,8 +486,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->held = 0;
         DG_INFO(rq->reqid, "%s %s -> %d after %lld ms", method, dg_redact(rq->arena, rq->uri),
                 rq->waiter.answer.status, (long long) (dg_mono_ms() - rq->t0_ms));
-        return send_response(conn, &rq->waiter.answer);
+        return gw_send_response(conn, &rq->waiter.answer);
     }
+    if (rq->px)
+        return gw_proxy_on_request(rq->px, upload, upload_size);
     if (rq->co || rq->suspended)
         return MHD_YES; /* the handler still runs */
     if (rq->finished) {
@@ -465,20 +501,38 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         DG_INFO(rq->reqid, "%s %s -> %d (%lld ms)", method, dg_redact(rq->arena, rq->uri), rq->rs.status,
                 (long long) (dg_mono_ms() - rq->t0_ms));
-        return send_response(conn, &rq->rs);
+        return gw_send_response(conn, &rq->rs);
     }
     if (!rq->started) {
         rq->started = 1; /* the first call brings the headers only */
         size_t hsize = strlen(rq->uri);
         MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &hsize);
-        /* A body announced over the cap is refused before it is read. */
+        bool pass = s->proxy.upstream && !own_path(s, method, rq->uri, rq->arena);
+        /* A body announced over the cap is refused before it is read (a
+         * passed-through body streams, whatever its size). */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > BODY_CAP)
+        if (!pass && cl && strtoull(cl, NULL, 10) > BODY_CAP)
             return send_json(conn, rq->arena, MHD_HTTP_CONTENT_TOO_LARGE, TOO_BIG);
         if (hsize > HEADERS_CAP)
             return send_json(
                 conn, rq->arena, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "{\"Message\":\"The request line and headers exceed the gateway's limit of 8 KiB.\"}");
+        if (pass) {
+            if (atomic_load(&wk->phase) != 0) {
+                rt_response rs = {0};
+                set_shutting_down(&rs, rq->arena);
+                return gw_send_response(conn, &rs);
+            }
+            /* Passed through: the upstream request leaves now, its body follows. */
+            rq->method = method;
+            struct gw_proxy_hooks hooks = {proxy_resumed, wk};
+            atomic_fetch_add(&s->running, 1);
+            rq->next = wk->running;
+            if (wk->running)
+                wk->running->prev = rq;
+            wk->running = rq;
+            rq->px = gw_proxy_begin(&s->proxy, &hooks, conn, method, rq->uri, rq->arena, rq->reqid);
+        }
         return MHD_YES;
     }
     if (*upload_size) {
@@ -513,7 +567,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (atomic_load(&wk->phase) != 0) {
         rt_response rs = {0};
         set_shutting_down(&rs, rq->arena);
-        return send_response(conn, &rs);
+        return gw_send_response(conn, &rs);
     }
     struct header_list hl = {rq->arena, dg_arena_alloc(rq->arena, HEADERS_MAX * sizeof *hl.v), 0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &hl);
@@ -552,7 +606,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_YES;
         }
         DG_INFO(rq->reqid, "%s %s -> %d", method, dg_redact(rq->arena, rq->uri), rq->rs.status);
-        return send_response(conn, &rq->rs);
+        return gw_send_response(conn, &rq->rs);
     }
     MHD_suspend_connection(conn);
     rq->suspended = true;
@@ -615,6 +669,11 @@ static void worker_cut(void *arg)
 {
     struct gw_worker *wk = arg;
     for (struct request *rq = wk->running; rq; rq = rq->next) {
+        if (rq->px) {
+            atomic_fetch_add(&wk->s->shutdown_cut, 1);
+            gw_proxy_cut(rq->px);
+            continue;
+        }
         if (rq->why == DG_CANCEL_NONE || rq->why == DG_CANCEL_HANGUP)
             rq->why = rq->why == DG_CANCEL_HANGUP ? DG_CANCEL_HANGUP : DG_CANCEL_SHUTDOWN;
         atomic_fetch_add(&wk->s->shutdown_cut, 1);
@@ -681,6 +740,12 @@ gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env
         .max_waiters = cfg->max_waiters,
     };
     s->env.waits = &s->limits;
+    s->proxy = (struct gw_proxy_conf){.upstream = cfg->upstream,
+                                      .timeout_ms = cfg->upstream_timeout_ms,
+                                      .rewrite_links = cfg->rewrite_upstream_links != 0,
+                                      .env = &s->env,
+                                      .scheme = gw_tls_on() ? "https" : "http",
+                                      .origin = s->origin};
     s->waits = gw_waits_create(&s->env, (int) cfg->wait_readers);
     gw_ready_start(&s->ready, gw_waits_loop(s->waits), s->env.storage, s->env.default_hub);
     long n = cfg->threads > 0 ? cfg->threads : sysconf(_SC_NPROCESSORS_ONLN);

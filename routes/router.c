@@ -118,7 +118,7 @@ static const char *forwarded(const rt_request *rq, const char *name)
  * called. Never one forwarded header alone: a proxy that sets only one is not
  * the proxy --trust-forwarded was meant for, and half of its view mixed with
  * the request's own makes links to an origin nobody serves. */
-static const char *request_origin(const struct rt_env *env, const rt_request *rq)
+const char *rt_request_origin(const struct rt_env *env, const rt_request *rq)
 {
     if (env->public_origin)
         return env->public_origin;
@@ -315,6 +315,22 @@ static void invalidate_written(const rt_ctx *c)
     }
 }
 
+bool rt_is_gateway_path(const struct rt_env *env, const char *method, const char *path, dg_arena *a)
+{
+    for (size_t i = 0; i < sizeof bases / sizeof *bases; i++)
+        if (has_base(path, bases[i], strlen(bases[i])))
+            return true;
+    /* Of the app's paths, only those a route of ours serves exactly. */
+    rt_ctx c = {.env = env};
+    int app;
+    if (split_path(a, env, path, &c, &app) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof app_routes / sizeof *app_routes; i++)
+        if (strcmp(app_routes[i].method, method) == 0 && matches(&app_routes[i], &c))
+            return true;
+    return false;
+}
+
 void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs)
 {
     dg_mem_init(); /* once per process; the server calls it first, tests may not */
@@ -379,7 +395,7 @@ void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs
         return;
     }
     c.connection = conn && *conn ? conn : "Storage";
-    c.origin = request_origin(env, rq);
+    c.origin = rt_request_origin(env, rq);
     /* Sent back as Location: raw control and non-ASCII bytes of the target are
      * percent-encoded, so a bare CR cannot end the header and nothing but a URL
      * reaches it. */

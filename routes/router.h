@@ -113,6 +113,13 @@ void rt_wait_release(const struct rt_env *env);
  * routes would not take. false for NULL or anything else. */
 bool rt_time_parse(const char *v, dg_ticks *out);
 
+/* Whether the gateway serves path itself (the management base paths, and the
+ * app paths a route of ours matches exactly for method): with --upstream,
+ * every other request is passed through to the function app. Scratch in a. */
+bool rt_is_gateway_path(const struct rt_env *env, const char *method, const char *path, dg_arena *a);
+/* The origin ("scheme://host[:port]") the client called, as generated links
+ * use it: --public-url, else the trusted forwarded scheme and host, else Host. */
+const char *rt_request_origin(const struct rt_env *env, const rt_request *rq);
 /* Answers rs for rq. Never fails: every error becomes a response. */
 void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs);
 

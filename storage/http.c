@@ -10,6 +10,7 @@
 #include "base/time.h"
 #include "base/url.h"
 #include "storage/internal.h"
+#include "storage/transfer.h"
 #include "storage/xml.h"
 
 #include <cjson/cJSON.h>
@@ -127,13 +128,6 @@ struct msock {
     bool idle;
 };
 
-/* One transfer in flight: what the loop tells the parked caller. */
-struct xfer {
-    dg_co *co;
-    bool done;
-    CURLcode result;
-};
-
 static void check_done(struct mloop *m)
 {
     CURLMsg *msg;
@@ -141,14 +135,17 @@ static void check_done(struct mloop *m)
     while ((msg = curl_multi_info_read(m->multi, &left))) {
         if (msg->msg != CURLMSG_DONE)
             continue;
-        struct xfer *xf = NULL;
+        struct az_transfer *xf = NULL;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &xf);
         CURLcode cc = msg->data.result;
         curl_multi_remove_handle(m->multi, msg->easy_handle);
         if (xf) {
             xf->result = cc;
-            xf->done = true;
-            dg_co_wake(xf->co);
+            xf->finished = true;
+            if (xf->done)
+                xf->done(xf, cc);
+            else
+                dg_co_wake(xf->co);
         }
     }
 }
@@ -296,18 +293,58 @@ static void handle_put(struct mloop *m, CURL *h)
         curl_easy_cleanup(h);
 }
 
+/* The options of every transfer of the loop's. */
+static void reset_handle(struct mloop *m, CURL *h)
+{
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    /* A burst's extra connections are closed once idle this long. */
+    curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, (long) IDLE_CONN_S);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, m);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+}
+
+CURL *az_transfer_handle(void)
+{
+    struct mloop *m = mloop_get();
+    CURL *h = handle_get(m);
+    reset_handle(m, h);
+    return h;
+}
+
+void az_transfer_handle_put(CURL *h)
+{
+    handle_put(mloop_get(), h);
+}
+
+bool az_transfer_start(CURL *h, struct az_transfer *t)
+{
+    t->co = NULL;
+    t->finished = false;
+    curl_easy_setopt(h, CURLOPT_PRIVATE, (char *) t);
+    return curl_multi_add_handle(mloop_get()->multi, h) == CURLM_OK;
+}
+
+void az_transfer_abort(CURL *h)
+{
+    curl_multi_remove_handle(mloop_get()->multi, h);
+}
+
 /* Runs h to its end on the caller's loop, parked meanwhile. A cancellation
  * removes the transfer (DG_ECANCELED), except that a write already sent
  * finishes on a hang-up (the loop's cancel ignores hang-ups of trees that wrote). */
 static dg_err perform(struct mloop *m, CURL *h, CURLcode *cc)
 {
-    struct xfer xf = {.co = dg_co_self()};
+    struct az_transfer xf = {.co = dg_co_self()};
     curl_easy_setopt(h, CURLOPT_PRIVATE, (char *) &xf);
     if (curl_multi_add_handle(m->multi, h) != CURLM_OK) {
         *cc = CURLE_FAILED_INIT;
         return DG_OK;
     }
-    while (!xf.done) {
+    while (!xf.finished) {
         if (dg_co_cancelled() != DG_CANCEL_NONE) {
             curl_multi_remove_handle(m->multi, h);
             return DG_ECANCELED;
@@ -625,21 +662,13 @@ static dg_err call(az_client *c, az_ctx *x, const struct az_request *r, struct a
         struct curl_slist *hl = build_headers(a, c, r);
         dg_arena_defer(a, free_slist, hl);
 
-        curl_easy_reset(h);
+        reset_handle(m, h);
         curl_easy_setopt(h, CURLOPT_URL, url);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         /* libcurl's receive buffer (16 KiB by default) is a transfer's largest
          * piece of memory; storage answers mostly fit in a few KiB, and a
          * large one costs only more reads. */
         curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long) RECV_BUFFER);
-        /* A burst's extra connections are closed once idle this long. */
-        curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, (long) IDLE_CONN_S);
-        curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
-        curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, m);
-        curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-        curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) left);
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                          (long) (left < c->o.connect_timeout_ms ? left : c->o.connect_timeout_ms));

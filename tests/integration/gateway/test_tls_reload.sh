@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The real binary over HTTPS with a certificate made here, on a private Azurite (run under
 # tests/support/with-azurite.sh): start-up errors, TLS 1.2/1.3 only, plain HTTP refused, https
-# links; SIGHUP reloads of the key file (good and bad files) and of the certificate, while a
+# links (its own and the pass-through's); SIGHUP reloads of the key file (good and bad files) and of the certificate, while a
 # held wait and a keep-alive connection stay open across them.
 set -u
 bin="$1"
@@ -179,5 +179,30 @@ check "the keep-alive connection open across the reloads serves the next request
 
 kill -TERM $pid; wait $pid; rc=$?; pid=""
 check "SIGTERM still stops it cleanly after the reloads" '[ $rc -eq 0 ]'
+
+# ---- the pass-through over TLS: the app hears https, rewritten links say https ----
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+node "$here/../../support/upstream.js" > up.out 2> up.err &
+uppid=$!
+for i in $(seq 1 100); do grep -q '^port=' up.out 2>/dev/null && break; sleep 0.05; done
+uport=$(sed -n 's/^port=//p' up.out)
+DG_TASK_HUB= "$bin" --port 0 --connection-string "$cs" --key-file keys.json --tls-cert one.crt --tls-key one.key \
+    --upstream "http://127.0.0.1:$uport" --rewrite-upstream-links > gw2.log 2>&1 &
+pid=$!
+port=""
+for i in $(seq 1 100); do
+    port=$(sed -n 's/.*listening on https:\/\/127.0.0.1:\([0-9]*\).*/\1/p' gw2.log)
+    [ -n "$port" ] && break
+    sleep 0.05
+done
+out=$(curl -s --cacert one.crt "https://127.0.0.1:$port/echo")
+check "the app is told X-Forwarded-Proto: https" 'grep -q "\"x-forwarded-proto\":\"https\"" <<<"$out"'
+got=$(curl -s --cacert one.crt -D hdr2 -X POST "https://127.0.0.1:$port/start")
+check "the app's check-status links and Location are rewritten to https://127.0.0.1:$port" \
+    'grep -qi "^location: https://127.0.0.1:$port/runtime/" hdr2 &&
+     grep -q "\"statusQueryGetUri\" *: *\"https://127.0.0.1:$port/runtime/" <<<"$got" &&
+     grep -q "\"resumePostUri\":\"https:\\\\/\\\\/127.0.0.1:$port\\\\/runtime" <<<"$got" && ! grep -q "http://127.0.0.1:$port" <<<"$got"'
+kill -TERM $pid; wait $pid; pid=""
+kill $uppid; wait $uppid 2>/dev/null
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
