@@ -160,6 +160,7 @@ struct dg_co {
     int64_t deadline;
     enum dg_cancel cancel;
     bool wrote;
+    struct dg_trace *trace;
 #ifdef DG_ASAN
     void *fake;
     const void *caller_bottom;
@@ -716,6 +717,16 @@ void dg_co_cancel(dg_co *co, enum dg_cancel why)
 enum dg_cancel dg_co_cancelled(void)
 {
     return tl_current ? tl_current->root->cancel : DG_CANCEL_NONE;
+}
+
+void dg_co_set_trace(dg_co *co, struct dg_trace *t)
+{
+    co->root->trace = t;
+}
+
+struct dg_trace *dg_co_trace(void)
+{
+    return tl_current ? tl_current->root->trace : NULL;
 }
 
 void dg_co_mark_write(void)

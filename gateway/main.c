@@ -71,6 +71,12 @@ int main(int argc, char **argv)
         return 2;
     }
     dg_log_set_level((enum dg_log_level) lvl);
+    int fmt = dg_log_format_parse(cfg.log_format);
+    if (fmt < 0) {
+        fprintf(stderr, "durable-gateway: --log-format must be text or json\n");
+        return 2;
+    }
+    dg_log_set_format((enum dg_log_format) fmt);
 
     char why[256];
     az_client *storage = open_storage("the connection string", cfg.connection_string, &cfg);

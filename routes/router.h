@@ -113,6 +113,11 @@ void rt_wait_release(const struct rt_env *env);
  * routes would not take. false for NULL or anything else. */
 bool rt_time_parse(const char *v, dg_ticks *out);
 
+/* The route names, each once (a name may cover several rows of the table):
+ * rt_response.route is 1 + an index into *names, 0 when no route matched.
+ * Returns how many. */
+size_t rt_route_names(const char *const **names);
+
 /* Answers rs for rq. Never fails: every error becomes a response. */
 void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs);
 
