@@ -437,6 +437,7 @@ void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs
                             rq->raw_query && *rq->raw_query ? "?" : "",
                             rq->raw_query ? dg_url_escape_raw(a, rq->raw_query) : "");
     r->handler(&c, rs);
+    rs->route = r->name; /* again: a handler may have started rs over */
     if (r->scope == AUTH_WRITE)
         invalidate_written(&c);
 }
