@@ -198,7 +198,7 @@ static enum MHD_Result send_response(struct request *rq, rt_response *rs)
     MHD_destroy_response(r);
     if (ret == MHD_YES) {
         rq->status = rs->status;
-        rq->bytes_out = rs->body_len;
+        rq->bytes_out = strcmp(rq->method, "HEAD") == 0 ? 0 : rs->body_len;
     }
     return ret;
 }
@@ -269,10 +269,11 @@ static enum MHD_Result send_metrics(struct request *rq)
         dg_fatal("metrics: the text outgrew its cap");
     rt_response rs = {.status = 200,
                       .content_type = "text/plain; version=0.0.4; charset=utf-8",
-                      .body = dg_arena_strndup(rq->arena, dg_buf_str(&b), b.len),
+                      .body = dg_buf_str(&b),
                       .body_len = b.len};
+    enum MHD_Result ret = send_response(rq, &rs); /* libmicrohttpd copies the body */
     dg_buf_free(&b);
-    return send_response(rq, &rs);
+    return ret;
 }
 
 /* A fixed JSON answer for the gateway's own paths (health, body cap). */
