@@ -1,5 +1,5 @@
 /* The route table and the dispatch every request goes through: base path,
- * path segments, query parameters (http-api.md §1.2-1.3), the system key
+ * path segments, query parameters (docs/http-api.md §1.2-1.3), the system key
  * (§2), then the handler. */
 #ifndef RT_ROUTER_H
 #define RT_ROUTER_H
@@ -94,7 +94,7 @@ void rt_wait_timeout(struct rt_wait *w, rt_response *rs);
 dg_err rt_wait_read_status(const struct rt_wait *w, dg_arena *a, const char **status);
 /* The full row (input and output, followed to blobs) once the status is final. */
 dg_err rt_wait_read_final(const struct rt_wait *w, dg_arena *a, struct hub_instance *in);
-/* The answer of a finished wait (http-api.md §4.2): Completed -> 200 with the
+/* The answer of a finished wait (docs/http-api.md §4.2): Completed -> 200 with the
  * bare output; Failed, Terminated, Canceled -> what GET status answers for
  * the waiter's query. in is the row of rt_wait_read_final (in another arena;
  * everything is copied into the waiter's). */

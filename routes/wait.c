@@ -1,4 +1,4 @@
-/* The long-poll's route side (http-api.md §4.2): the wait parameters, the
+/* The long-poll's route side (docs/http-api.md §4.2): the wait parameters, the
  * held-request record, and the answers a finished or timed-out wait gives.
  * The holding itself (suspension, timers, coalesced reads) is the gateway's. */
 #include "base/json.h"

@@ -163,7 +163,7 @@ dg_err hub_entity_filter(dg_arena *a, const struct hub_entity_query *q, const ch
     const char *prefix = q->name ? hub_entity_id(a, q->name, "") : "@";
     char *lo = hub_key_escape(a, prefix, strlen(prefix));
     /* The prefix ends in '@' (U+0040), and the bound just above every string
-     * with that prefix ends in 'A' instead (§12.7). */
+     * with that prefix ends in 'A' instead (docs/storage-layout.md §9.4). */
     char *hi = dg_arena_strdup(a, lo);
     hi[strlen(hi) - 1] = 'A';
     az_filter f;
@@ -191,7 +191,7 @@ dg_err hub_entity_filter(dg_arena *a, const struct hub_entity_query *q, const ch
     return rc;
 }
 
-/* Appends the row to the page when it is an existing entity (§12.6). */
+/* Appends the row to the page when it is an existing entity (docs/storage-layout.md §9.3). */
 static dg_err keep_row(az_client *c, az_ctx *x, const char *hub, const struct hub_entity_query *q,
                        const az_entity *e, struct hub_entity_page *out)
 {
@@ -254,7 +254,7 @@ dg_err hub_entity_query(az_client *c, az_ctx *x, const char *hub, const struct h
             return rc;
         out->next_pk = pg.next_pk;
         out->next_rk = pg.next_rk;
-        /* Empty pages with a continuation are re-queried at once, briefly (§12.7). */
+        /* Empty pages with a continuation are re-queried at once, briefly (docs/storage-layout.md §9.4). */
         if (!pg.next_pk || out->n > 0 || dg_mono_ms() - start > budget)
             return DG_OK;
         aq.next_pk = pg.next_pk;

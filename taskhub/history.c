@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-/* storage-schema.md §8; the index is the number. */
+/* docs/storage-layout.md §10; the index is the number. */
 static const char *const event_types[] = {
     "ExecutionStarted",
     "ExecutionCompleted",

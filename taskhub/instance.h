@@ -1,4 +1,4 @@
-/* Instance rows of a task hub's {hub}Instances table (storage-schema.md §3). */
+/* Instance rows of a task hub's {hub}Instances table (docs/storage-layout.md §4). */
 #ifndef HUB_INSTANCE_H
 #define HUB_INSTANCE_H
 
@@ -31,7 +31,7 @@ struct hub_instance {
  * DG_EBADRESP when the PartitionKey is not a valid escaped id. */
 dg_err hub_instance_from_entity(dg_arena *a, const az_entity *e, struct hub_instance *out);
 
-/* Valid task hub names (storage-schema.md §1.1): 3 to 45 letters and digits, starting with a letter. */
+/* Valid task hub names (docs/storage-layout.md §1.1): 3 to 45 letters and digits, starting with a letter. */
 bool hub_name_ok(const char *hub);
 
 enum {
@@ -48,7 +48,7 @@ bool hub_status_terminal(const char *runtime_status);
 bool hub_status_active(const char *runtime_status);
 /* The stored name of a runtime status given as its exact, case-sensitive enum
  * name ("Running") or its number ("0" is Running ... "7" is Suspended, as .NET
- * enum parsing takes them; storage-schema.md §8); NULL for anything else.
+ * enum parsing takes them; docs/storage-layout.md §10); NULL for anything else.
  * The result is a static string. */
 const char *hub_status_parse(const char *s, size_t n);
 

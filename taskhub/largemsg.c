@@ -126,7 +126,7 @@ dg_err hub_large_put(az_client *c, az_ctx *x, const char *hub, const char *name,
     const char *cont = hub_large_container(x->arena, hub);
     rc = az_blob_put(c, x, cont, name, gz, gzn, "application/octet-stream", NULL);
     if (rc == DG_ENOTFOUND) {
-        /* The container is made on first use (storage-schema.md §1.2). */
+        /* The container is made on first use (docs/storage-layout.md §1.2). */
         if ((rc = az_container_create(c, x, cont)) == DG_OK)
             rc = az_blob_put(c, x, cont, name, gz, gzn, "application/octet-stream", NULL);
     }

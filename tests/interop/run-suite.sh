@@ -135,7 +135,7 @@ gw_start() {
 }
 
 # The worker's orchestrations, as the host knows its functions: start refuses other names
-# with 400 (http-api.md §4.1) instead of leaving a Pending instance no worker can run.
+# with 400 (docs/http-api.md §4.1) instead of leaving a Pending instance no worker can run.
 ORCHESTRATORS=E1_HelloSequence,WaitForEvent,CustomStatusTimer,FailOnce,AlwaysFail,ContinueAsNewCounter,ParentOrchestration,LargePayload,Echo
 gw_start gateway --key-file "$work/keys.json" --orchestrators "$ORCHESTRATORS"
 DG_URL="http://127.0.0.1:$GW_PORT"

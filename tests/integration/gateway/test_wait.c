@@ -187,7 +187,7 @@ static void teardown(void)
 
 TestSuite(wait, .init = setup, .fini = teardown, .timeout = 120);
 
-/* What a worker's checkpoint does to the row when the instance ends (storage-schema.md §3.1). */
+/* What a worker's checkpoint does to the row when the instance ends (docs/storage-layout.md §4.2). */
 static void finish(const char *id, const char *status, const char *output)
 {
     az_ctx x;
