@@ -228,10 +228,9 @@ static bool signal_input(const rt_ctx *c, rt_response *rs, const char **input)
         dg_buf b;
         dg_buf_init(&b, 2 * rq->body_len * 3 + 16); /* every byte may grow to \u00XX */
         json_string(&b, rq->body, rq->body_len);
-        if (dg_buf_err(&b)) /* the buffer poisons itself: one check covers every append */
+        *input = dg_buf_take(&b, a);
+        if (!*input) /* the buffer poisons itself: one check covers every append */
             dg_fatal("escaped signal input past its cap");
-        *input = dg_arena_strdup(a, dg_buf_str(&b));
-        dg_buf_free(&b);
         return true;
     }
     const char *detail = NULL;

@@ -4,6 +4,7 @@
 
 #include "base/time.h"
 #include "routes/router.h"
+#include "routes/wait.h"
 #include "taskhub/instance.h"
 
 #include <cjson/cJSON.h>
@@ -35,22 +36,6 @@ bool rt_is_json_content(const rt_ctx *c);
  * not UTF-8. NULL when fine, else the reason. */
 const char *rt_instance_id_problem(const char *id);
 
-/* wait.c: the long-poll's parameters and holding (docs/http-api.md §4.2). */
-struct rt_wait_spec {
-    bool wanted; /* the request asked to wait */
-    int64_t timeout_ms, interval_ms;
-};
-/* Reads timeout and `interval_name` (pollingInterval or retryInterval):
- * seconds with fractions; defaults from env->waits; the timeout capped and
- * the interval floored by it. always: wait even when neither is given. false
- * after answering 400 (non-positive, not a number, interval over timeout). */
-bool rt_wait_params(const rt_ctx *c, rt_response *rs, const char *interval_name, bool always,
-                    struct rt_wait_spec *out);
-/* Takes one of the waiter slots; false after answering 503 when none is left. */
-bool rt_wait_reserve(const rt_ctx *c, rt_response *rs);
-/* Turns rs into a held request on instance id (the slot is already reserved). */
-void rt_wait_hold(const rt_ctx *c, rt_response *rs, const char *id, const struct rt_wait_spec *spec,
-                  bool failure_is_200);
 /* instances.c: the status answer for a row already read (codes, headers, body). */
 void rt_status_answer(const rt_ctx *c, const struct hub_instance *in, rt_response *rs);
 

@@ -21,6 +21,7 @@
  * EventId (the host's dictionary throws, answering 400) - the later one wins. */
 #include "routes/handlers.h"
 #include "taskhub/history.h"
+#include "taskhub/instance.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -125,11 +125,6 @@ bool hub_entity_status_exists(const char *custom_status)
     return custom_status && strstr(custom_status, "entityExists");
 }
 
-static const char *instances_table(dg_arena *a, const char *hub)
-{
-    return dg_arena_printf(a, "%sInstances", hub);
-}
-
 /* The state of a row's Input, followed to its blob. */
 static dg_err row_state(az_client *c, az_ctx *x, const char *hub, const char *input, const char **state)
 {
@@ -146,8 +141,8 @@ dg_err hub_entity_get(az_client *c, az_ctx *x, const char *hub, const char *name
     *state = NULL;
     const char *id = hub_entity_id(x->arena, name, key);
     az_entity e;
-    dg_err rc = az_table_get(c, x, instances_table(x->arena, hub), hub_key_escape(x->arena, id, strlen(id)),
-                             "", "PartitionKey,RowKey,Input", &e);
+    dg_err rc = az_table_get(c, x, hub_table_name(x->arena, hub, "Instances"),
+                             hub_key_escape(x->arena, id, strlen(id)), "", "PartitionKey,RowKey,Input", &e);
     if (rc)
         return rc;
     rc = row_state(c, x, hub, az_entity_str(&e, "Input"), state);
@@ -238,7 +233,7 @@ dg_err hub_entity_query(az_client *c, az_ctx *x, const char *hub, const struct h
         return rc;
     long budget = q->requery_ms > 0 ? q->requery_ms : DEFAULT_REQUERY_MS;
     int64_t start = dg_mono_ms();
-    const char *table = instances_table(x->arena, hub);
+    const char *table = hub_table_name(x->arena, hub, "Instances");
     for (;;) {
         struct az_page pg;
         rc = az_table_query(c, x, table, &aq, &pg);

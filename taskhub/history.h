@@ -97,8 +97,7 @@ enum hub_event_type {
 int hub_event_type_parse(const char *name);
 /* The name of an EventType number, or NULL. */
 const char *hub_event_type_name(int type);
-/* OrchestrationStatus: 0..7 from the name, -1 when unknown; and back. */
-int hub_orchestration_status_parse(const char *name);
-const char *hub_orchestration_status_name(int status);
+/* OrchestrationStatus names and numbers: hub_orchestration_status_parse and
+ * hub_orchestration_status_name in taskhub/instance.h. */
 
 #endif

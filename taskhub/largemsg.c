@@ -109,10 +109,9 @@ const char *hub_large_url(az_client *c, dg_arena *a, const char *hub, const char
         (void) dg_buf_addc(&b, '/');
         (void) dg_url_encode(&b, seg.p, seg.n, NULL);
     }
-    if (dg_buf_err(&b)) /* the buffer poisons itself: one check covers every append */
+    const char *r = dg_buf_take(&b, a);
+    if (!r) /* the buffer poisons itself: one check covers every append */
         dg_fatal("blob URL past its cap");
-    const char *r = dg_arena_strndup(a, dg_buf_str(&b), b.len);
-    dg_buf_free(&b);
     return r;
 }
 

@@ -4,6 +4,7 @@
  * tests/integration/routes/test_history.c checks the same against the real
  * framework's reading of real rows. */
 #include "taskhub/history.h"
+#include "taskhub/instance.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
