@@ -13,14 +13,6 @@ bool az_container_name_ok(const char *name)
     return az_dns_name_ok(name);
 }
 
-static dg_err bad(az_ctx *x, const char *why)
-{
-    x->st.http = 0;
-    x->st.code[0] = '\0';
-    snprintf(x->st.message, sizeof x->st.message, "%s", why);
-    return DG_EINVAL;
-}
-
 static char *blob_path(dg_arena *a, const char *container, const char *name)
 {
     return dg_arena_printf(a, "/%s/%s", container, dg_url_encode_a(a, name, strlen(name), "/"));
@@ -35,7 +27,7 @@ static int blob_name_ok(const char *name)
 dg_err az_container_create(az_client *c, az_ctx *x, const char *container)
 {
     if (!az_container_name_ok(container))
-        return bad(x, "invalid container name");
+        return az_refuse(x, DG_EINVAL, "invalid container name");
     struct az_request r = {
         .svc = AZ_BLOB, .method = "PUT", .path = dg_arena_printf(x->arena, "/%s", container)};
     az_req_query(&r, "restype", "container");
@@ -50,7 +42,7 @@ dg_err az_container_create(az_client *c, az_ctx *x, const char *container)
 dg_err az_container_delete(az_client *c, az_ctx *x, const char *container)
 {
     if (!az_container_name_ok(container))
-        return bad(x, "invalid container name");
+        return az_refuse(x, DG_EINVAL, "invalid container name");
     struct az_request r = {
         .svc = AZ_BLOB, .method = "DELETE", .path = dg_arena_printf(x->arena, "/%s", container)};
     az_req_query(&r, "restype", "container");
@@ -64,7 +56,7 @@ dg_err az_blob_put(az_client *c, az_ctx *x, const char *container, const char *n
                    size_t n, const char *content_type, const char *content_encoding)
 {
     if (!az_container_name_ok(container) || !blob_name_ok(name))
-        return bad(x, "invalid container or blob name");
+        return az_refuse(x, DG_EINVAL, "invalid container or blob name");
     struct az_request r = {.svc = AZ_BLOB, .method = "PUT", .path = blob_path(x->arena, container, name)};
     az_req_header(&r, "x-ms-blob-type", "BlockBlob");
     az_req_header(&r, "Content-Type", content_type ? content_type : "application/octet-stream");
@@ -83,7 +75,7 @@ dg_err az_blob_get(az_client *c, az_ctx *x, const char *container, const char *n
     *data = NULL;
     *n = 0;
     if (!az_container_name_ok(container) || !blob_name_ok(name))
-        return bad(x, "invalid container or blob name");
+        return az_refuse(x, DG_EINVAL, "invalid container or blob name");
     struct az_request r = {.svc = AZ_BLOB, .method = "GET", .path = blob_path(x->arena, container, name)};
     struct az_response resp;
     dg_err rc = az_call(c, x, &r, &resp);
@@ -98,7 +90,7 @@ dg_err az_blob_get(az_client *c, az_ctx *x, const char *container, const char *n
 dg_err az_blob_delete(az_client *c, az_ctx *x, const char *container, const char *name)
 {
     if (!az_container_name_ok(container) || !blob_name_ok(name))
-        return bad(x, "invalid container or blob name");
+        return az_refuse(x, DG_EINVAL, "invalid container or blob name");
     struct az_request r = {.svc = AZ_BLOB, .method = "DELETE", .path = blob_path(x->arena, container, name)};
     struct az_response resp;
     dg_err rc = az_call(c, x, &r, &resp);
@@ -113,9 +105,9 @@ dg_err az_blob_list(az_client *c, az_ctx *x, const char *container, const char *
     *n = 0;
     *next_marker = NULL;
     if (!az_container_name_ok(container))
-        return bad(x, "invalid container name");
+        return az_refuse(x, DG_EINVAL, "invalid container name");
     if (max < 0 || max > 5000)
-        return bad(x, "maxresults must be 1..5000");
+        return az_refuse(x, DG_EINVAL, "maxresults must be 1..5000");
     struct az_request r = {
         .svc = AZ_BLOB, .method = "GET", .path = dg_arena_printf(x->arena, "/%s", container)};
     az_req_query(&r, "restype", "container");

@@ -28,14 +28,6 @@ bool az_table_name_ok(const char *name)
     return true;
 }
 
-static void invalid(az_ctx *x, const char *why)
-{
-    x->st.http = 0;
-    x->st.attempts = 0;
-    x->st.code[0] = '\0';
-    snprintf(x->st.message, sizeof x->st.message, "%s", why);
-}
-
 static struct az_request table_req(const char *method, const char *path)
 {
     struct az_request r = {.svc = AZ_TABLE, .method = method, .path = path, .table_json = true};
@@ -73,8 +65,7 @@ static char *entity_path(dg_arena *a, const char *table, const char *pk, const c
 dg_err az_table_create(az_client *c, az_ctx *x, const char *table)
 {
     if (!az_table_name_ok(table)) {
-        invalid(x, "invalid table name");
-        return DG_EINVAL;
+        return az_refuse(x, DG_EINVAL, "invalid table name");
     }
     struct az_request r = table_req("POST", "/Tables");
     char *body = dg_arena_printf(x->arena, "{\"TableName\":\"%s\"}", table);
@@ -93,8 +84,7 @@ dg_err az_table_create(az_client *c, az_ctx *x, const char *table)
 dg_err az_table_delete(az_client *c, az_ctx *x, const char *table)
 {
     if (!az_table_name_ok(table)) {
-        invalid(x, "invalid table name");
-        return DG_EINVAL;
+        return az_refuse(x, DG_EINVAL, "invalid table name");
     }
     struct az_request r = table_req("DELETE", dg_arena_printf(x->arena, "/Tables('%s')", table));
     struct az_response resp;
@@ -118,13 +108,11 @@ dg_err az_table_get(az_client *c, az_ctx *x, const char *table, const char *pk, 
                     const char *select, az_entity *out)
 {
     if (!az_table_name_ok(table) || !pk || !rk) {
-        invalid(x, "invalid table name or key");
-        return DG_EINVAL;
+        return az_refuse(x, DG_EINVAL, "invalid table name or key");
     }
     const char *path = entity_path(x->arena, table, pk, rk);
     if (!path) {
-        invalid(x, "keys too long");
-        return DG_EINVAL;
+        return az_refuse(x, DG_EINVAL, "keys too long");
     }
     struct az_request r = table_req("GET", path);
     if (select)
@@ -149,22 +137,19 @@ dg_err az_table_write(az_client *c, az_ctx *x, const char *table, enum az_write 
                       const char *if_match, const char **etag_out)
 {
     if (!az_table_name_ok(table) || !e->pk || !e->rk) {
-        invalid(x, "invalid table name or key");
-        return DG_EINVAL;
+        return az_refuse(x, DG_EINVAL, "invalid table name or key");
     }
     dg_buf body;
     dg_buf_init(&body, BODY_MAX);
     dg_err rc = az_entity_to_json(e, true, &body);
     if (rc) {
-        invalid(x, rc == DG_ETOOBIG ? "entity too large" : "invalid property");
         dg_buf_free(&body);
-        return rc;
+        return az_refuse(x, rc, rc == DG_ETOOBIG ? "entity too large" : "invalid property");
     }
     const char *path = mode == AZ_INSERT ? "" : entity_path(x->arena, table, e->pk, e->rk);
     if (!path) {
-        invalid(x, "keys too long");
         dg_buf_free(&body);
-        return DG_EINVAL;
+        return az_refuse(x, DG_EINVAL, "keys too long");
     }
     struct az_request r;
     switch (mode) {
@@ -202,13 +187,11 @@ dg_err az_table_delete_entity(az_client *c, az_ctx *x, const char *table, const 
                               const char *if_match)
 {
     if (!az_table_name_ok(table) || !pk || !rk) {
-        invalid(x, "invalid table name or key");
-        return DG_EINVAL;
+        return az_refuse(x, DG_EINVAL, "invalid table name or key");
     }
     const char *path = entity_path(x->arena, table, pk, rk);
     if (!path) {
-        invalid(x, "keys too long");
-        return DG_EINVAL;
+        return az_refuse(x, DG_EINVAL, "keys too long");
     }
     struct az_request r = table_req("DELETE", path);
     az_req_header(&r, "If-Match", if_match ? if_match : "*");
@@ -223,8 +206,7 @@ dg_err az_table_query(az_client *c, az_ctx *x, const char *table, const struct a
 {
     memset(out, 0, sizeof *out);
     if (!az_table_name_ok(table) || (q->top < 0 || q->top > 1000)) {
-        invalid(x, "invalid table name or $top");
-        return DG_EINVAL;
+        return az_refuse(x, DG_EINVAL, "invalid table name or $top");
     }
     struct az_request r = table_req("GET", dg_arena_printf(x->arena, "/%s()", table));
     if (q->filter && *q->filter)
@@ -331,19 +313,17 @@ static dg_err parse_batch_answer(az_ctx *x, const struct az_response *resp, size
             cJSON *j = dg_buf_add(&inner.body, body, blen)
                            ? NULL
                            : dg_json_parse(dg_buf_str(&inner.body), inner.body.len);
-            cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "odata.error");
-            cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
-            cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
-            if (cJSON_IsObject(msg))
-                msg = cJSON_GetObjectItemCaseSensitive(msg, "value");
-            if (cJSON_IsString(code))
-                snprintf(x->st.code, sizeof x->st.code, "%s", code->valuestring);
-            if (cJSON_IsString(msg)) {
+            const char *code, *msg;
+            az_json_error(j, &code, &msg);
+            if (code)
+                snprintf(x->st.code, sizeof x->st.code, "%s", code);
+            if (msg) {
+                /* "<index of the failed operation>:<message>" */
                 char *colon = NULL;
-                long v = strtol(msg->valuestring, &colon, 10);
-                if (colon && *colon == ':' && colon != msg->valuestring && v >= 0 && (size_t) v < n)
+                long v = strtol(msg, &colon, 10);
+                if (colon && *colon == ':' && colon != msg && v >= 0 && (size_t) v < n)
                     idx = (int) v;
-                const char *m = colon && *colon == ':' ? colon + 1 : msg->valuestring;
+                const char *m = colon && *colon == ':' ? colon + 1 : msg;
                 size_t ml = strcspn(m, "\r\n");
                 if (ml >= sizeof x->st.message)
                     ml = sizeof x->st.message - 1;
@@ -377,19 +357,16 @@ dg_err az_table_batch(az_client *c, az_ctx *x, const char *table, const struct a
     memset(res, 0, sizeof *res);
     res->failed = -1;
     if (!az_table_name_ok(table) || n == 0 || n > AZ_BATCH_MAX) {
-        invalid(x, "a batch needs a valid table and 1 to 100 operations");
-        return DG_EINVAL;
+        return az_refuse(x, DG_EINVAL, "a batch needs a valid table and 1 to 100 operations");
     }
     for (size_t i = 0; i < n; i++) {
         if (!ops[i].e || !ops[i].e->pk || !ops[i].e->rk || strcmp(ops[i].e->pk, ops[0].e->pk) != 0) {
-            invalid(x, "every operation of a batch must name the same partition");
-            return DG_EINVAL;
+            return az_refuse(x, DG_EINVAL, "every operation of a batch must name the same partition");
         }
     }
     const char *ep = az_client_account(c)->endpoint[AZ_TABLE];
     if (!ep) {
-        invalid(x, "the connection string names no table endpoint");
-        return DG_EINVAL;
+        return az_refuse(x, DG_EINVAL, "the connection string names no table endpoint");
     }
     char batch_id[DG_UUID_LEN], cs_id[DG_UUID_LEN];
     dg_uuid4(batch_id);
@@ -441,9 +418,8 @@ dg_err az_table_batch(az_client *c, az_ctx *x, const char *table, const struct a
         rc = dg_buf_addf(&b, "--%s--\r\n--%s--\r\n", changeset, boundary);
     dg_buf_free(&json);
     if (rc) {
-        invalid(x, rc == DG_ETOOBIG ? "the batch exceeds 4 MiB" : "invalid entity in batch");
         dg_buf_free(&b);
-        return rc;
+        return az_refuse(x, rc, rc == DG_ETOOBIG ? "the batch exceeds 4 MiB" : "invalid entity in batch");
     }
     struct az_request r = table_req("POST", "/$batch");
     az_req_header(&r, "Content-Type", dg_arena_printf(x->arena, "multipart/mixed; boundary=%s", boundary));
