@@ -24,32 +24,29 @@ static int blob_name_ok(const char *name)
     return n > 0 && n <= 1024;
 }
 
-dg_err az_container_create(az_client *c, az_ctx *x, const char *container)
+/* PUT or DELETE of a whole container. */
+static dg_err container_call(az_client *c, az_ctx *x, const char *method, const char *container)
 {
     if (!az_container_name_ok(container))
         return az_refuse(x, DG_EINVAL, "invalid container name");
     struct az_request r = {
-        .svc = AZ_BLOB, .method = "PUT", .path = dg_arena_printf(x->arena, "/%s", container)};
+        .svc = AZ_BLOB, .method = method, .path = dg_arena_printf(x->arena, "/%s", container)};
     az_req_query(&r, "restype", "container");
     struct az_response resp;
     dg_err rc = az_call(c, x, &r, &resp);
-    if (rc == DG_ECONFLICT && strcmp(x->st.code, "ContainerAlreadyExists") == 0)
-        rc = DG_OK;
     az_response_free(&resp);
     return rc;
 }
 
+dg_err az_container_create(az_client *c, az_ctx *x, const char *container)
+{
+    dg_err rc = container_call(c, x, "PUT", container);
+    return rc == DG_ECONFLICT && strcmp(x->st.code, "ContainerAlreadyExists") == 0 ? DG_OK : rc;
+}
+
 dg_err az_container_delete(az_client *c, az_ctx *x, const char *container)
 {
-    if (!az_container_name_ok(container))
-        return az_refuse(x, DG_EINVAL, "invalid container name");
-    struct az_request r = {
-        .svc = AZ_BLOB, .method = "DELETE", .path = dg_arena_printf(x->arena, "/%s", container)};
-    az_req_query(&r, "restype", "container");
-    struct az_response resp;
-    dg_err rc = az_call(c, x, &r, &resp);
-    az_response_free(&resp);
-    return rc;
+    return container_call(c, x, "DELETE", container);
 }
 
 dg_err az_blob_put(az_client *c, az_ctx *x, const char *container, const char *name, const void *data,

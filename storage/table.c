@@ -64,9 +64,8 @@ static char *entity_path(dg_arena *a, const char *table, const char *pk, const c
 
 dg_err az_table_create(az_client *c, az_ctx *x, const char *table)
 {
-    if (!az_table_name_ok(table)) {
+    if (!az_table_name_ok(table))
         return az_refuse(x, DG_EINVAL, "invalid table name");
-    }
     struct az_request r = table_req("POST", "/Tables");
     char *body = dg_arena_printf(x->arena, "{\"TableName\":\"%s\"}", table);
     r.body = body;
@@ -83,14 +82,23 @@ dg_err az_table_create(az_client *c, az_ctx *x, const char *table)
 
 dg_err az_table_delete(az_client *c, az_ctx *x, const char *table)
 {
-    if (!az_table_name_ok(table)) {
+    if (!az_table_name_ok(table))
         return az_refuse(x, DG_EINVAL, "invalid table name");
-    }
     struct az_request r = table_req("DELETE", dg_arena_printf(x->arena, "/Tables('%s')", table));
     struct az_response resp;
     dg_err rc = az_call(c, x, &r, &resp);
     az_response_free(&resp);
     return rc;
+}
+
+/* The path of one entity, after checking the table name and the keys; a
+ * refusal (az_refuse) when they cannot make a request. */
+static dg_err key_path(az_ctx *x, const char *table, const char *pk, const char *rk, const char **path)
+{
+    if (!az_table_name_ok(table) || !pk || !rk)
+        return az_refuse(x, DG_EINVAL, "invalid table name or key");
+    *path = entity_path(x->arena, table, pk, rk);
+    return *path ? DG_OK : az_refuse(x, DG_EINVAL, "keys too long");
 }
 
 static dg_err parse_entity_body(az_ctx *x, const struct az_response *resp, az_entity *out)
@@ -107,18 +115,15 @@ static dg_err parse_entity_body(az_ctx *x, const struct az_response *resp, az_en
 dg_err az_table_get(az_client *c, az_ctx *x, const char *table, const char *pk, const char *rk,
                     const char *select, az_entity *out)
 {
-    if (!az_table_name_ok(table) || !pk || !rk) {
-        return az_refuse(x, DG_EINVAL, "invalid table name or key");
-    }
-    const char *path = entity_path(x->arena, table, pk, rk);
-    if (!path) {
-        return az_refuse(x, DG_EINVAL, "keys too long");
-    }
+    const char *path;
+    dg_err rc = key_path(x, table, pk, rk, &path);
+    if (rc)
+        return rc;
     struct az_request r = table_req("GET", path);
     if (select)
         az_req_query(&r, "$select", select);
     struct az_response resp;
-    dg_err rc = az_call(c, x, &r, &resp);
+    rc = az_call(c, x, &r, &resp);
     if (!rc)
         rc = parse_entity_body(x, &resp, out);
     if (!rc) {
@@ -136,20 +141,19 @@ dg_err az_table_get(az_client *c, az_ctx *x, const char *table, const char *pk, 
 dg_err az_table_write(az_client *c, az_ctx *x, const char *table, enum az_write mode, const az_entity *e,
                       const char *if_match, const char **etag_out)
 {
-    if (!az_table_name_ok(table) || !e->pk || !e->rk) {
-        return az_refuse(x, DG_EINVAL, "invalid table name or key");
-    }
+    const char *path = ""; /* an insert posts to the table */
+    dg_err rc = DG_OK;
+    if (mode != AZ_INSERT)
+        rc = key_path(x, table, e->pk, e->rk, &path);
+    else if (!az_table_name_ok(table) || !e->pk || !e->rk)
+        rc = az_refuse(x, DG_EINVAL, "invalid table name or key");
+    if (rc)
+        return rc;
     dg_buf body;
     dg_buf_init(&body, BODY_MAX);
-    dg_err rc = az_entity_to_json(e, true, &body);
-    if (rc) {
+    if ((rc = az_entity_to_json(e, true, &body)) != DG_OK) {
         dg_buf_free(&body);
         return az_refuse(x, rc, rc == DG_ETOOBIG ? "entity too large" : "invalid property");
-    }
-    const char *path = mode == AZ_INSERT ? "" : entity_path(x->arena, table, e->pk, e->rk);
-    if (!path) {
-        dg_buf_free(&body);
-        return az_refuse(x, DG_EINVAL, "keys too long");
     }
     struct az_request r;
     switch (mode) {
@@ -186,17 +190,14 @@ dg_err az_table_write(az_client *c, az_ctx *x, const char *table, enum az_write 
 dg_err az_table_delete_entity(az_client *c, az_ctx *x, const char *table, const char *pk, const char *rk,
                               const char *if_match)
 {
-    if (!az_table_name_ok(table) || !pk || !rk) {
-        return az_refuse(x, DG_EINVAL, "invalid table name or key");
-    }
-    const char *path = entity_path(x->arena, table, pk, rk);
-    if (!path) {
-        return az_refuse(x, DG_EINVAL, "keys too long");
-    }
+    const char *path;
+    dg_err rc = key_path(x, table, pk, rk, &path);
+    if (rc)
+        return rc;
     struct az_request r = table_req("DELETE", path);
     az_req_header(&r, "If-Match", if_match ? if_match : "*");
     struct az_response resp;
-    dg_err rc = az_call(c, x, &r, &resp);
+    rc = az_call(c, x, &r, &resp);
     az_response_free(&resp);
     return rc;
 }
@@ -205,9 +206,8 @@ dg_err az_table_query(az_client *c, az_ctx *x, const char *table, const struct a
                       struct az_page *out)
 {
     memset(out, 0, sizeof *out);
-    if (!az_table_name_ok(table) || (q->top < 0 || q->top > 1000)) {
+    if (!az_table_name_ok(table) || (q->top < 0 || q->top > 1000))
         return az_refuse(x, DG_EINVAL, "invalid table name or $top");
-    }
     struct az_request r = table_req("GET", dg_arena_printf(x->arena, "/%s()", table));
     if (q->filter && *q->filter)
         az_req_query(&r, "$filter", q->filter);
@@ -356,18 +356,15 @@ dg_err az_table_batch(az_client *c, az_ctx *x, const char *table, const struct a
 {
     memset(res, 0, sizeof *res);
     res->failed = -1;
-    if (!az_table_name_ok(table) || n == 0 || n > AZ_BATCH_MAX) {
+    if (!az_table_name_ok(table) || n == 0 || n > AZ_BATCH_MAX)
         return az_refuse(x, DG_EINVAL, "a batch needs a valid table and 1 to 100 operations");
-    }
     for (size_t i = 0; i < n; i++) {
-        if (!ops[i].e || !ops[i].e->pk || !ops[i].e->rk || strcmp(ops[i].e->pk, ops[0].e->pk) != 0) {
+        if (!ops[i].e || !ops[i].e->pk || !ops[i].e->rk || strcmp(ops[i].e->pk, ops[0].e->pk) != 0)
             return az_refuse(x, DG_EINVAL, "every operation of a batch must name the same partition");
-        }
     }
     const char *ep = az_client_account(c)->endpoint[AZ_TABLE];
-    if (!ep) {
+    if (!ep)
         return az_refuse(x, DG_EINVAL, "the connection string names no table endpoint");
-    }
     char batch_id[DG_UUID_LEN], cs_id[DG_UUID_LEN];
     dg_uuid4(batch_id);
     dg_uuid4(cs_id);

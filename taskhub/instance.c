@@ -9,15 +9,9 @@
 
 bool hub_name_ok(const char *hub)
 {
-    size_t n = hub ? strlen(hub) : 0;
-    if (n < 3 || n > 45 || !((hub[0] >= 'a' && hub[0] <= 'z') || (hub[0] >= 'A' && hub[0] <= 'Z')))
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = hub[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
-            return false;
-    }
-    return true;
+    /* A table name (letters and digits, a letter first, 3 or more), short
+     * enough that "{hub}Partitions" is one too. */
+    return hub && strlen(hub) <= 45 && az_table_name_ok(hub);
 }
 
 bool hub_status_terminal(const char *s)
