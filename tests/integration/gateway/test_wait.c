@@ -243,13 +243,14 @@ static pthread_t request_async(struct waiter_arg *w)
     return t;
 }
 
-/* n GET requests of path in threads of their own. */
-static void waiters_start(struct waiter_arg *w, pthread_t *th, int n, const char *path)
+/* n GET requests of path in threads of their own; returns once all are held. */
+static void hold_waiters(struct waiter_arg *w, pthread_t *th, int n, const char *path)
 {
     for (int i = 0; i < n; i++) {
         w[i] = (struct waiter_arg){.path = path};
         th[i] = request_async(&w[i]);
     }
+    until_held(n);
 }
 
 Test(wait, completed_within_the_timeout_is_200_with_the_bare_output)
@@ -407,8 +408,7 @@ Test(wait, past_the_waiter_cap_is_503_and_nothing_starts)
     enum { N = 40 };
     static struct waiter_arg w[N];
     pthread_t th[N];
-    waiters_start(w, th, N, "/durabletask/instances/cap1/wait?timeout=60&retryInterval=1");
-    until_held(N);
+    hold_waiters(w, th, N, "/durabletask/instances/cap1/wait?timeout=60&retryInterval=1");
     http("GET", "/durabletask/instances/cap1/wait?timeout=3", NULL, 0, &r);
     cr_assert_eq(r.status, 503);
     cr_assert_str_eq(r.retry_after, "1");
@@ -430,8 +430,7 @@ Test(wait, sigterm_answers_every_waiter_at_once)
     enum { N = 10 };
     static struct waiter_arg w[N];
     pthread_t th[N];
-    waiters_start(w, th, N, "/durabletask/instances/sd1/wait?timeout=60&retryInterval=1");
-    until_held(N);
+    hold_waiters(w, th, N, "/durabletask/instances/sd1/wait?timeout=60&retryInterval=1");
     int64_t t0 = dg_mono_ms();
     stop_gateway();
     for (int i = 0; i < N; i++) {
@@ -487,8 +486,7 @@ Test(wait, sigterm_while_answers_are_being_built_answers_everyone_and_exits_clea
     enum { N = 30 };
     static struct waiter_arg w[N];
     pthread_t th[N];
-    waiters_start(w, th, N, "/durabletask/instances/big1/wait?timeout=60&retryInterval=0.1");
-    until_held(N);
+    hold_waiters(w, th, N, "/durabletask/instances/big1/wait?timeout=60&retryInterval=0.1");
     /* A large output (30 KB, near a table column's limit) and a stop right
      * after it lands. The 100 ms are the scenario (answers in the making when
      * the stop comes), not synchronisation: wherever the stop falls, every
