@@ -9,8 +9,8 @@
 
 bool hub_name_ok(const char *hub)
 {
-    /* A table name (letters and digits, a letter first, 3 or more), short
-     * enough that "{hub}Partitions" is one too. */
+    /* A table name (letters and digits, a letter first, 3 or more) of at
+     * most 45 characters, the provider's limit (docs/storage-layout.md §1.1). */
     return hub && strlen(hub) <= 45 && az_table_name_ok(hub);
 }
 
