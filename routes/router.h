@@ -33,9 +33,8 @@ struct rt_env {
     const char *const *orchestrators; /* NULL-terminated allow-list of orchestrator names; NULL: any */
     const char
         *app_prefix; /* the app's HTTP route prefix for /{prefix}/orchestrators/{name}/wait; NULL: "api" */
-    struct rt_wait_limits
-        *waits; /* the long-poll's limits and slots (routes/wait.h); NULL: waits are refused (503) */
-    long purge_budget_ms; /* time budget of one purge-by-filter request; 0: RT_PURGE_BUDGET_MS */
+    struct rt_wait_limits *waits; /* long-poll limits and slots (routes/wait.h); NULL: waits get 503 */
+    long purge_budget_ms;         /* time budget of one purge-by-filter request; 0: RT_PURGE_BUDGET_MS */
 };
 
 #define RT_PURGE_BUDGET_MS 20000
