@@ -104,13 +104,9 @@ const char *dg_buf_str(const dg_buf *b)
     return b->d ? b->d : "";
 }
 
-char *dg_buf_take(dg_buf *b)
+char *dg_buf_take(dg_buf *b, dg_arena *a)
 {
-    if (b->err) {
-        dg_buf_init(b, b->max);
-        return NULL;
-    }
-    char *p = b->d ? b->d : dg_xstrdup("");
-    dg_buf_init(b, b->max);
+    char *p = b->err ? NULL : dg_arena_strndup(a, dg_buf_str(b), b->len);
+    dg_buf_free(b);
     return p;
 }

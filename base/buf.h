@@ -11,6 +11,7 @@
 #ifndef DG_BUF_H
 #define DG_BUF_H
 
+#include "base/arena.h"
 #include "base/err.h"
 
 #include <stdarg.h>
@@ -36,8 +37,9 @@ dg_err dg_buf_addf(dg_buf *b, const char *fmt, ...) __attribute__((format(printf
 dg_err dg_buf_err(const dg_buf *b);
 /* "" when empty (or poisoned), never NULL. */
 const char *dg_buf_str(const dg_buf *b);
-/* Hands the contents to the caller (free() it) and re-initialises the buffer;
- * NULL (and the buffer re-initialised) when it is poisoned. */
-char *dg_buf_take(dg_buf *b);
+/* The contents copied into arena a (NUL-terminated), and the buffer freed and
+ * started over; NULL (the buffer started over too) when it is poisoned, so
+ * one check of the result covers every append before it. */
+char *dg_buf_take(dg_buf *b, dg_arena *a);
 
 #endif

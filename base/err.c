@@ -32,8 +32,3 @@ const char *dg_err_str(dg_err e)
     }
     return "unknown error";
 }
-
-int dg_err_transient(dg_err e)
-{
-    return e == DG_EUNAVAIL || e == DG_ETHROTTLED || e == DG_ETIMEOUT;
-}

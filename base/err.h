@@ -24,7 +24,4 @@ typedef enum dg_err {
 /* A short, constant, lower-case name for logs and tests ("not found"). */
 const char *dg_err_str(dg_err e);
 
-/* True for errors worth retrying at a higher level (unavailable, throttled, timeout). */
-int dg_err_transient(dg_err e);
-
 #endif

@@ -20,11 +20,6 @@ void dg_log_set_level(enum dg_log_level lvl)
     g_level = (int) lvl;
 }
 
-enum dg_log_level dg_log_get_level(void)
-{
-    return (enum dg_log_level) g_level;
-}
-
 int dg_log_level_parse(const char *s)
 {
     static const char *const names[] = {"debug", "info", "warn", "error"};
@@ -316,10 +311,9 @@ char *dg_redact_target(dg_arena *a, const char *target)
         (void) dg_buf_addc(&b, '&');
         p += n + 1;
     }
-    if (dg_buf_err(&b)) /* the buffer poisons itself: one check covers every append */
+    char *r = dg_buf_take(&b, a);
+    if (!r)
         dg_fatal("redacted target past its cap");
-    char *r = dg_arena_strndup(a, dg_buf_str(&b), b.len);
-    dg_buf_free(&b);
     return r;
 }
 
@@ -363,9 +357,8 @@ char *dg_redact(dg_arena *a, const char *s)
         (void) dg_buf_addc(&b, s[i]);
         i++;
     }
-    if (dg_buf_err(&b)) /* the buffer poisons itself: one check covers every append */
+    char *r = dg_buf_take(&b, a);
+    if (!r)
         dg_fatal("redacted text past its cap");
-    char *r = dg_arena_strndup(a, dg_buf_str(&b), b.len);
-    dg_buf_free(&b);
     return r;
 }

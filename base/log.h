@@ -12,7 +12,6 @@
 enum dg_log_level { DG_LOG_DEBUG, DG_LOG_INFO, DG_LOG_WARN, DG_LOG_ERROR };
 
 void dg_log_set_level(enum dg_log_level lvl);
-enum dg_log_level dg_log_get_level(void);
 /* Parses "debug", "info", "warn", "error"; -1 if unknown. */
 int dg_log_level_parse(const char *s);
 

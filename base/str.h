@@ -20,21 +20,6 @@ static inline dg_str dg_str_c(const char *s)
     return (dg_str){s, s ? strlen(s) : 0};
 }
 
-static inline bool dg_str_eq(dg_str a, dg_str b)
-{
-    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
-}
-
-static inline bool dg_str_ieq(dg_str a, dg_str b)
-{
-    return a.n == b.n && (a.n == 0 || strncasecmp(a.p, b.p, a.n) == 0);
-}
-
-static inline bool dg_str_istarts(dg_str s, dg_str prefix)
-{
-    return s.n >= prefix.n && strncasecmp(s.p, prefix.p, prefix.n) == 0;
-}
-
 /* FNV-1a, 64 bits, over n bytes, continuing from h (start with DG_FNV64_INIT):
  * for in-memory hash tables only, never for anything stored. */
 #define DG_FNV64_INIT 14695981039346656037ULL

@@ -32,10 +32,10 @@ char *dg_url_encode_a(dg_arena *a, const char *s, size_t n, const char *keep)
 {
     dg_buf b;
     dg_buf_init(&b, (size_t) -1 / 4); /* no cap: the input is in memory already */
-    if (dg_url_encode(&b, s, n, keep))
+    (void) dg_url_encode(&b, s, n, keep);
+    char *r = dg_buf_take(&b, a);
+    if (!r)
         dg_fatal("URL encoding past its cap");
-    char *r = dg_arena_strndup(a, dg_buf_str(&b), b.len);
-    dg_buf_free(&b);
     return r;
 }
 

@@ -4,6 +4,7 @@
 #include "base/loop.h"
 #include "base/time.h"
 #include "storage/table.h"
+#include "taskhub/hub.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -12,7 +13,7 @@ static void probe(void *arg)
 {
     struct gw_ready *r = arg;
     dg_arena *a = dg_arena_create();
-    const char *table = dg_arena_printf(a, "%sInstances", r->hub);
+    const char *table = hub_table_name(a, r->hub, "Instances");
     char name[64];
     snprintf(name, sizeof name, "%s", table);
     dg_arena_reset(a);

@@ -193,7 +193,7 @@ static enum MHD_Result send_response(struct request *rq, rt_response *rs)
         /* libmicrohttpd refuses an empty value; a lone space is only the
          * optional whitespace around a value, which every parser strips (RFC
          * 9110 §5.5), so the header still arrives, empty (x-ms-continuation-token
-         * on the last page, http-api.md §10.4). */
+         * on the last page, docs/http-api.md §7.1). */
         const char *v = rs->headers[i].value;
         MHD_add_response_header(r, rs->headers[i].name, *v ? v : " ");
     }

@@ -11,7 +11,7 @@
 #ifndef GW_WAIT_H
 #define GW_WAIT_H
 
-#include "routes/router.h"
+#include "routes/wait.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
-/* Entity routes (http-api.md §4.12): read one entity's state, list entities,
+/* Entity routes (docs/http-api.md §4.12): read one entity's state, list entities,
  * signal an operation, and delete (the signal "delete"). Storage side in
- * taskhub/entity.c (storage-schema.md §12). */
+ * taskhub/entity.c (docs/storage-layout.md §9). */
 #include "base/json.h"
 #include "base/mem.h"
 #include "base/utf8.h"
@@ -41,7 +41,7 @@ static bool check_id(const rt_ctx *c, rt_response *rs, const char *name, const c
     return true;
 }
 
-/* lastOperationTime (http-api.md §5.5): Newtonsoft's default form. */
+/* lastOperationTime (docs/http-api.md §5.4): Newtonsoft's default form. */
 static void entity_time(dg_ticks t, char out[DG_ISO_LEN])
 {
     dg_iso_format_trimmed(t ? t : DG_TICKS_MIN, out);
@@ -214,7 +214,7 @@ static void where(const char *s, size_t off, int *line, int *pos)
     }
 }
 
-/* The operation input of a signal (§4.12): NULL for no body; compact JSON for
+/* The operation input of a signal (docs/http-api.md §4.12): NULL for no body; compact JSON for
  * application/json; the raw text as a JSON string otherwise. false (and the
  * 400 answer) when a JSON body does not parse. */
 static bool signal_input(const rt_ctx *c, rt_response *rs, const char **input)
@@ -228,10 +228,9 @@ static bool signal_input(const rt_ctx *c, rt_response *rs, const char **input)
         dg_buf b;
         dg_buf_init(&b, 2 * rq->body_len * 3 + 16); /* every byte may grow to \u00XX */
         json_string(&b, rq->body, rq->body_len);
-        if (dg_buf_err(&b)) /* the buffer poisons itself: one check covers every append */
+        *input = dg_buf_take(&b, a);
+        if (!*input) /* the buffer poisons itself: one check covers every append */
             dg_fatal("escaped signal input past its cap");
-        *input = dg_arena_strdup(a, dg_buf_str(&b));
-        dg_buf_free(&b);
         return true;
     }
     const char *detail = NULL;

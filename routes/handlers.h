@@ -4,12 +4,13 @@
 
 #include "base/time.h"
 #include "routes/router.h"
+#include "routes/wait.h"
 #include "taskhub/instance.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
-/* status.c: how stored text becomes input/output/customStatus (http-api.md
+/* status.c: how stored text becomes input/output/customStatus (docs/http-api.md
  * §5.1): NULL -> null, blank -> "", JSON -> the value, anything else -> a string. */
 cJSON *rt_stored_value(const char *s);
 /* The status object of §5.1, without historyEvents (the status route adds them). */
@@ -30,27 +31,11 @@ enum rt_body_result rt_body_json(const rt_ctx *c, const char **json);
 /* Whether the request's media type is application/json (ignoring case and parameters). */
 bool rt_is_json_content(const rt_ctx *c);
 
-/* Instance ids the host refuses at start (http-api.md §4.1): empty, a leading
+/* Instance ids the host refuses at start (docs/http-api.md §4.1): empty, a leading
  * '@', '/', '\', '?', '#', control characters, more than 256 characters, or
  * not UTF-8. NULL when fine, else the reason. */
 const char *rt_instance_id_problem(const char *id);
 
-/* wait.c: the long-poll's parameters and holding (http-api.md §4.2). */
-struct rt_wait_spec {
-    bool wanted; /* the request asked to wait */
-    int64_t timeout_ms, interval_ms;
-};
-/* Reads timeout and `interval_name` (pollingInterval or retryInterval):
- * seconds with fractions; defaults from env->waits; the timeout capped and
- * the interval floored by it. always: wait even when neither is given. false
- * after answering 400 (non-positive, not a number, interval over timeout). */
-bool rt_wait_params(const rt_ctx *c, rt_response *rs, const char *interval_name, bool always,
-                    struct rt_wait_spec *out);
-/* Takes one of the waiter slots; false after answering 503 when none is left. */
-bool rt_wait_reserve(const rt_ctx *c, rt_response *rs);
-/* Turns rs into a held request on instance id (the slot is already reserved). */
-void rt_wait_hold(const rt_ctx *c, rt_response *rs, const char *id, const struct rt_wait_spec *spec,
-                  bool failure_is_200);
 /* instances.c: the status answer for a row already read (codes, headers, body). */
 void rt_status_answer(const rt_ctx *c, const struct hub_instance *in, rt_response *rs);
 
@@ -68,9 +53,9 @@ void rt_raise_event(const rt_ctx *c, rt_response *rs);
 void rt_terminate(const rt_ctx *c, rt_response *rs);
 void rt_suspend(const rt_ctx *c, rt_response *rs);
 void rt_resume(const rt_ctx *c, rt_response *rs);
-/* params.c: query parameters by the rules of http-api.md §1.3. Each returns
+/* params.c: query parameters by the rules of docs/http-api.md §1.3. Each returns
  * false (or 0 items) when the parameter is absent or invalid, which callers
- * treat as absent (§10.6). */
+ * treat as absent (§7.2). */
 
 /* ISO-8601 as dg_iso_parse() takes it (a fraction, Z or an offset, no zone
  * meaning UTC), and also: a date alone (midnight UTC), hours and minutes
@@ -100,8 +85,8 @@ bool rt_param_statuses(const rt_ctx *c, const char *const **out, size_t *n, cons
 void rt_set_argument_error(const rt_ctx *c, rt_response *rs, const char *exception_message);
 
 /* The continuation token of list and purge answers travels in this header,
- * both ways (http-api.md §4.4). Its text is the DurableTask.AzureStorage v2
- * form "<NextPartitionKey> <NextRowKey>" (one space; storage-schema.md §9.7),
+ * both ways (docs/http-api.md §4.4). Its text is the DurableTask.AzureStorage v2
+ * form "<NextPartitionKey> <NextRowKey>" (one space; docs/storage-layout.md §8.5),
  * sent as base64url without padding because a header must stay header-safe
  * whatever the keys hold. */
 #define RT_TOKEN_HEADER "x-ms-continuation-token"

@@ -1,4 +1,4 @@
-/* historyEvents of the status object (http-api.md §6.2): the host's rewrite of
+/* historyEvents of the status object (docs/http-api.md §6.2): the host's rewrite of
  * the raw history taskhub/history.c reads, step by step in the host's order,
  * so that every quirk comes out the same:
  *   - EventType becomes its name; an EventType that is no integer and no known
@@ -21,6 +21,7 @@
  * EventId (the host's dictionary throws, answering 400) - the later one wins. */
 #include "routes/handlers.h"
 #include "taskhub/history.h"
+#include "taskhub/instance.h"
 
 #include <errno.h>
 #include <stdint.h>

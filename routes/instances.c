@@ -1,4 +1,4 @@
-/* Instance routes: status (http-api.md §4.3), with history (§6) on request. */
+/* Instance routes: status (docs/http-api.md §4.3), with history (§6) on request. */
 #include "routes/handlers.h"
 #include "routes/status_read.h"
 #include "taskhub/history.h"
@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-/* The instance's history events for the answer (http-api.md §6): only with
+/* The instance's history events for the answer (docs/http-api.md §6): only with
  * showHistory, never for a Pending instance (the host does not read its
  * history), and NULL rather than empty when no event is left to show. The
  * array belongs to x's arena. */

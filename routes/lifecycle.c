@@ -1,7 +1,7 @@
-/* Messages to a running instance: raise event (http-api.md §4.7), terminate
+/* Messages to a running instance: raise event (docs/http-api.md §4.7), terminate
  * (§4.8), suspend and resume (§4.9). Each checks the instance first (404,
  * 410 once finished), then sends one control-queue message to its current
- * execution (storage-schema.md §9.2-9.4). */
+ * execution (docs/storage-layout.md §8.2). */
 #include "routes/handlers.h"
 #include "taskhub/client.h"
 
@@ -18,7 +18,7 @@ static bool check_instance(const rt_ctx *c, rt_response *rs, az_ctx *x, enum op 
     dg_arena *a = c->rq->arena;
     const char *id = c->seg[1];
     if (id[0] == '@') {
-        /* Entities look Running but only take signals (storage-schema.md §12.10). */
+        /* Entities look Running but only take signals (docs/storage-layout.md §9.6). */
         rt_set_message(rs, a, 400,
                        dg_arena_printf(a,
                                        "'%s' is an entity; entities cannot be sent this operation: use the "

@@ -1,4 +1,4 @@
-/* Generated management links and the check-status response (http-api.md §5.2). */
+/* Generated management links and the check-status response (docs/http-api.md §5.2). */
 #include "base/buf.h"
 #include "base/url.h"
 #include "routes/handlers.h"

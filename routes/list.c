@@ -1,5 +1,5 @@
-/* GET instances: list and query (http-api.md §4.4) over one OData query per
- * service page (storage-schema.md §9.7). */
+/* GET instances: list and query (docs/http-api.md §4.4) over one OData query per
+ * service page (docs/storage-layout.md §8.5). */
 #include "base/time.h"
 #include "routes/handlers.h"
 #include "taskhub/query.h"
@@ -79,6 +79,6 @@ void rt_list_instances(const rt_ctx *c, rt_response *rs)
         return;
     }
     rt_set_cjson(rs, a, 200, arr);
-    /* Always sent; empty on the last page (§10.4), never a token that repeats. */
+    /* Always sent; empty on the last page (docs/http-api.md §7.1), never a token that repeats. */
     rt_set_header(rs, a, RT_TOKEN_HEADER, rt_token_encode(a, pk, rk));
 }

@@ -1,4 +1,4 @@
-/* Starting orchestrations: start (http-api.md §4.1) and restart (§4.11). */
+/* Starting orchestrations: start (docs/http-api.md §4.1) and restart (§4.11). */
 #include "base/rand.h"
 #include "routes/handlers.h"
 #include "taskhub/client.h"

@@ -1,4 +1,4 @@
-/* Query parameters beyond rt_query/rt_query_bool (http-api.md §1.3) and the
+/* Query parameters beyond rt_query/rt_query_bool (docs/http-api.md §1.3) and the
  * continuation token of list and purge answers. */
 #include "base/b64.h"
 #include "base/str.h"

@@ -1,5 +1,5 @@
 /* DELETE instances/{id} and DELETE instances: purge one instance, or many by
- * filter (http-api.md §4.5, §4.6; storage-schema.md §9.8). The storage work
+ * filter (docs/http-api.md §4.5, §4.6; docs/storage-layout.md §8.6). The storage work
  * is taskhub/purge.c's; this file holds the HTTP rules. */
 #include "base/log.h"
 #include "base/time.h"
@@ -26,7 +26,7 @@ void rt_purge_instance(const rt_ctx *c, rt_response *rs)
     az_ctx x;
     rt_az_ctx(c, &x);
     struct hub_instance in;
-    /* No row, no purge, even when history exists (§9.8). */
+    /* No row, no purge, even when history exists (docs/storage-layout.md §8.6). */
     dg_err rc = hub_instance_get(c->storage, &x, hub, id, 0, &in);
     if (rc) {
         rt_storage_error(c, rs, rc); /* 404 with an empty body when there is none */
@@ -66,7 +66,7 @@ void rt_purge_by_filter(const rt_ctx *c, rt_response *rs)
         f.q.created_to = dg_now_ticks();
     /* runtimeStatus names finished statuses only. The provider drops the
      * others, and when that leaves none it applies no status condition at all
-     * (§9.8), so runtimeStatus=Running (or a misspelt Compelted, which the host
+     * (docs/storage-layout.md §8.6), so runtimeStatus=Running (or a misspelt Compelted, which the host
      * drops too) purged every instance in the range, active ones included.
      * Such a filter is refused. No runtimeStatus at all still means every
      * status, as in the host (README: deliberate differences). */

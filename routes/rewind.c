@@ -1,4 +1,4 @@
-/* POST instances/{id}/rewind?reason= (http-api.md §4.10), with the answers of
+/* POST instances/{id}/rewind?reason= (docs/http-api.md §4.10), with the answers of
  * the newest extension (EXTNEW), which durable-functions 3.5.0 handles one by
  * one: 404 and 412 as form C strings, 202 with no body. The storage side is
  * taskhub/rewind.c. */
@@ -31,7 +31,7 @@ void rt_rewind(const rt_ctx *c, rt_response *rs)
     dg_arena *a = c->rq->arena;
     const char *id = c->seg[1];
     if (id[0] == '@') {
-        /* Entities have no failures to rewind (storage-schema.md §12.10). */
+        /* Entities have no failures to rewind (docs/storage-layout.md §9.6). */
         rt_set_message(rs, a, 400,
                        dg_arena_printf(
                            a, "'%s' is an entity; entities cannot be rewound: only orchestrations can.", id));

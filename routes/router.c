@@ -70,7 +70,7 @@ struct route {
     void (*handler)(const rt_ctx *c, rt_response *rs);
 };
 
-/* First match wins; literals compare ignoring case (http-api.md §1.2). */
+/* First match wins; literals compare ignoring case (docs/http-api.md §1.2). */
 static const struct route routes[] = {
     {R_GET_STATUS, "GET", {"instances", "{}", NULL}, AUTH_READ, rt_get_status},
     {R_START, "POST", {"orchestrators", "{}", NULL}, AUTH_WRITE, rt_start},
@@ -189,7 +189,7 @@ const char *rt_request_origin(const struct rt_env *env, const rt_request *rq)
 }
 
 /* The connection named by the request: absent, "Storage" or "AzureWebJobsStorage"
- * is the default one (http-api.md §1.4); others come from the configuration. */
+ * is the default one (docs/http-api.md §1.4); others come from the configuration. */
 static az_client *request_storage(const struct rt_env *env, const char *name)
 {
     if (!name || !*name || strcasecmp(name, "Storage") == 0 || strcasecmp(name, "AzureWebJobsStorage") == 0)
@@ -250,7 +250,7 @@ static void parse_query(dg_arena *a, const char *q, rt_ctx *c, const char **bad)
             if (strcasecmp(c->query[i].name, dn) == 0)
                 break;
         if (i < c->nquery && (strcasecmp(dn, "taskHub") == 0 || strcasecmp(dn, "connection") == 0)) {
-            /* The first non-blank value wins (http-api.md §1.4). */
+            /* The first non-blank value wins (docs/http-api.md §1.4). */
             if (!*c->query[i].value)
                 c->query[i].value = dv;
         } else if (i < c->nquery)

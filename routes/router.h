@@ -1,5 +1,5 @@
 /* The route table and the dispatch every request goes through: base path,
- * path segments, query parameters (http-api.md §1.2-1.3), the system key
+ * path segments, query parameters (docs/http-api.md §1.2-1.3), the system key
  * (§2), then the handler. */
 #ifndef RT_ROUTER_H
 #define RT_ROUTER_H
@@ -19,6 +19,8 @@ struct rt_connection {
     az_client *storage;
 };
 
+struct rt_wait_limits;
+
 struct rt_env {
     az_client *storage;    /* the default connection (AzureWebJobsStorage, alias "Storage") */
     const auth_keys *keys; /* NULL: auth disabled (the explicit development option) */
@@ -31,19 +33,8 @@ struct rt_env {
     const char *const *orchestrators; /* NULL-terminated allow-list of orchestrator names; NULL: any */
     const char
         *app_prefix; /* the app's HTTP route prefix for /{prefix}/orchestrators/{name}/wait; NULL: "api" */
-    struct rt_wait_limits *waits; /* the long-poll's limits and slots; NULL: waits are refused (503) */
+    struct rt_wait_limits *waits; /* long-poll limits and slots (routes/wait.h); NULL: waits get 503 */
     long purge_budget_ms;         /* time budget of one purge-by-filter request; 0: RT_PURGE_BUDGET_MS */
-};
-
-/* The long-poll's settings and its count of held requests, shared by every
- * request thread (the gateway owns it). */
-struct rt_wait_limits {
-    int64_t default_timeout_ms;  /* when timeout is absent: 10 s, the client API's default */
-    int64_t default_interval_ms; /* when the interval is absent: 1 s */
-    int64_t max_timeout_ms;      /* longer timeouts are cut to this */
-    int64_t min_interval_ms;     /* shorter intervals are raised to this */
-    long max_waiters;            /* past this many held requests: 503 with Retry-After */
-    _Atomic long active;         /* held now (reserved by routes, released by the gateway) */
 };
 
 #define RT_PURGE_BUDGET_MS 20000
@@ -72,40 +63,6 @@ const char *rt_query(const rt_ctx *c, const char *name);
 bool rt_query_bool(const rt_ctx *c, const char *name, bool def);
 /* A fresh storage context for a call made on behalf of the request. */
 void rt_az_ctx(const rt_ctx *c, az_ctx *x);
-
-/* A held request (rt_response.wait): everything needed to answer it later,
- * copied into an arena of its own (rq.arena), which the gateway takes over
- * and frees when the request completes. */
-struct rt_wait {
-    rt_ctx ctx; /* ctx.rq points at rq below */
-    rt_request rq;
-    const char *id;      /* the instance waited on */
-    int64_t interval_ms; /* how often its status should be read */
-    int64_t deadline_ms; /* dg_mono_ms() clock */
-    bool failure_is_200; /* start-and-wait: returnInternalServerErrorOnFailure is forced false */
-};
-
-/* The answer when the deadline passes (or the gateway stops): 202 check-status. */
-void rt_wait_timeout(struct rt_wait *w, rt_response *rs);
-
-/* The instance's status as the long-poll reads it: RuntimeStatus only, a
- * cheap read shared by every waiter on the instance. *status is NULL when the
- * instance does not exist (yet). Strings live in a. */
-dg_err rt_wait_read_status(const struct rt_wait *w, dg_arena *a, const char **status);
-/* The full row (input and output, followed to blobs) once the status is final. */
-dg_err rt_wait_read_final(const struct rt_wait *w, dg_arena *a, struct hub_instance *in);
-/* The answer of a finished wait (http-api.md §4.2): Completed -> 200 with the
- * bare output; Failed, Terminated, Canceled -> what GET status answers for
- * the waiter's query. in is the row of rt_wait_read_final (in another arena;
- * everything is copied into the waiter's). */
-void rt_wait_answer(struct rt_wait *w, const struct hub_instance *in, struct rt_shared *completed_body,
-                    rt_response *rs);
-/* The 200 body of a Completed instance (its bare output), built once and
- * shared by every waiter on it (one reference for the caller); NULL when in
- * is not Completed. */
-struct rt_shared *rt_wait_completed_body(const struct hub_instance *in);
-/* Gives back the slot a held request reserved. */
-void rt_wait_release(const struct rt_env *env);
 
 /* A time as the routes' time parameters take it (rt_param_time in
  * handlers.h: ISO-8601, UTC when no zone is given, and the lenient forms

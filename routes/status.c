@@ -1,4 +1,4 @@
-/* The instance status object (http-api.md §5.1), shared by status, list and wait. */
+/* The instance status object (docs/http-api.md §5.1), shared by status, list and wait. */
 #include "base/json.h"
 #include "base/time.h"
 #include "routes/handlers.h"

@@ -1,5 +1,5 @@
 /* DELETE taskhub: deletes the request's task hub, everything in it
- * (storage-schema.md §1.3; taskhub/hub.c does the work). Not a route of the
+ * (docs/storage-layout.md §1.3; taskhub/hub.c does the work). Not a route of the
  * host: a gateway extension, so that `durable delete-task-hub --gateway`
  * does through the gateway what it does straight to storage. 200 with the
  * names of what was deleted, 404 when the hub had nothing to delete. */

@@ -1,11 +1,8 @@
-/* The long-poll's route side (http-api.md §4.2): the wait parameters, the
- * held-request record, and the answers a finished or timed-out wait gives.
- * The holding itself (suspension, timers, coalesced reads) is the gateway's. */
+/* The long-poll's route side (routes/wait.h, docs/http-api.md §4.2). */
+#include "routes/wait.h"
+
 #include "base/json.h"
 #include "routes/handlers.h"
-#include "storage/table.h"
-#include "taskhub/keys.h"
-#include "taskhub/largemsg.h"
 
 #include <errno.h>
 #include <math.h>
@@ -157,18 +154,10 @@ void rt_wait_timeout(struct rt_wait *w, rt_response *rs)
 
 dg_err rt_wait_read_status(const struct rt_wait *w, dg_arena *a, const char **status)
 {
-    *status = NULL;
     az_ctx x;
     az_ctx_init(&x, a);
     x.reqid = w->rq.reqid;
-    az_entity e;
-    dg_err rc = az_table_get(w->ctx.storage, &x, dg_arena_printf(a, "%sInstances", w->ctx.hub),
-                             hub_key_escape(a, w->id, strlen(w->id)), "", "RuntimeStatus", &e);
-    if (rc == DG_ENOTFOUND)
-        return DG_OK;
-    if (!rc)
-        *status = az_entity_str(&e, "RuntimeStatus");
-    return rc;
+    return hub_instance_status(w->ctx.storage, &x, w->ctx.hub, w->id, status);
 }
 
 dg_err rt_wait_read_final(const struct rt_wait *w, dg_arena *a, struct hub_instance *in)

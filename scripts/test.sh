@@ -22,10 +22,10 @@ ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}" \
 UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
     run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DDG_SANITIZE=ON || rc=1
 # The interop suites (sanitized build only) name each scenario; show them, passing or not.
-for f in build-asan/interop-worker.txt build-asan/interop-client.txt build-asan/interop-cli.txt; do
+for f in build-asan/interop-{worker,client,cli,rewind,entities}.txt; do
     [ -f "$f" ] || continue
     echo "=== $(basename "$f" .txt) scenarios"
-    grep -E '^(PASS|FAIL|SKIP|setup:|phase|list differential:|rpc mode|legacy mode)|^interop-(worker|client|cli): [0-9]+ passed' "$f"
+    grep -E '^(PASS|FAIL|SKIP|setup:|phase|list differential:|rpc mode|legacy mode)|^interop-(worker|client|cli|rewind|entities): [0-9]+ passed' "$f"
 done
 if [ $rc -eq 0 ]; then echo "=== all tests passed (plain and sanitized)"; else echo "=== TESTS FAILED"; fi
 exit $rc

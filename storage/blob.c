@@ -13,14 +13,6 @@ bool az_container_name_ok(const char *name)
     return az_dns_name_ok(name);
 }
 
-static dg_err bad(az_ctx *x, const char *why)
-{
-    x->st.http = 0;
-    x->st.code[0] = '\0';
-    snprintf(x->st.message, sizeof x->st.message, "%s", why);
-    return DG_EINVAL;
-}
-
 static char *blob_path(dg_arena *a, const char *container, const char *name)
 {
     return dg_arena_printf(a, "/%s/%s", container, dg_url_encode_a(a, name, strlen(name), "/"));
@@ -32,43 +24,37 @@ static int blob_name_ok(const char *name)
     return n > 0 && n <= 1024;
 }
 
-dg_err az_container_create(az_client *c, az_ctx *x, const char *container)
+/* PUT or DELETE of a whole container. */
+static dg_err container_call(az_client *c, az_ctx *x, const char *method, enum az_op op,
+                             const char *container)
 {
     if (!az_container_name_ok(container))
-        return bad(x, "invalid container name");
-    struct az_request r = {.svc = AZ_BLOB,
-                           .op = AZ_OP_CREATE_CONTAINER,
-                           .method = "PUT",
-                           .path = dg_arena_printf(x->arena, "/%s", container)};
+        return az_refuse(x, DG_EINVAL, "invalid container name");
+    struct az_request r = {
+        .svc = AZ_BLOB, .op = op, .method = method, .path = dg_arena_printf(x->arena, "/%s", container)};
     az_req_query(&r, "restype", "container");
     struct az_response resp;
     dg_err rc = az_call(c, x, &r, &resp);
-    if (rc == DG_ECONFLICT && strcmp(x->st.code, "ContainerAlreadyExists") == 0)
-        rc = DG_OK;
     az_response_free(&resp);
     return rc;
 }
 
+dg_err az_container_create(az_client *c, az_ctx *x, const char *container)
+{
+    dg_err rc = container_call(c, x, "PUT", AZ_OP_CREATE_CONTAINER, container);
+    return rc == DG_ECONFLICT && strcmp(x->st.code, "ContainerAlreadyExists") == 0 ? DG_OK : rc;
+}
+
 dg_err az_container_delete(az_client *c, az_ctx *x, const char *container)
 {
-    if (!az_container_name_ok(container))
-        return bad(x, "invalid container name");
-    struct az_request r = {.svc = AZ_BLOB,
-                           .op = AZ_OP_DELETE_CONTAINER,
-                           .method = "DELETE",
-                           .path = dg_arena_printf(x->arena, "/%s", container)};
-    az_req_query(&r, "restype", "container");
-    struct az_response resp;
-    dg_err rc = az_call(c, x, &r, &resp);
-    az_response_free(&resp);
-    return rc;
+    return container_call(c, x, "DELETE", AZ_OP_DELETE_CONTAINER, container);
 }
 
 dg_err az_blob_put(az_client *c, az_ctx *x, const char *container, const char *name, const void *data,
                    size_t n, const char *content_type, const char *content_encoding)
 {
     if (!az_container_name_ok(container) || !blob_name_ok(name))
-        return bad(x, "invalid container or blob name");
+        return az_refuse(x, DG_EINVAL, "invalid container or blob name");
     struct az_request r = {
         .svc = AZ_BLOB, .op = AZ_OP_PUT_BLOB, .method = "PUT", .path = blob_path(x->arena, container, name)};
     az_req_header(&r, "x-ms-blob-type", "BlockBlob");
@@ -88,7 +74,7 @@ dg_err az_blob_get(az_client *c, az_ctx *x, const char *container, const char *n
     *data = NULL;
     *n = 0;
     if (!az_container_name_ok(container) || !blob_name_ok(name))
-        return bad(x, "invalid container or blob name");
+        return az_refuse(x, DG_EINVAL, "invalid container or blob name");
     struct az_request r = {
         .svc = AZ_BLOB, .op = AZ_OP_GET_BLOB, .method = "GET", .path = blob_path(x->arena, container, name)};
     struct az_response resp;
@@ -104,7 +90,7 @@ dg_err az_blob_get(az_client *c, az_ctx *x, const char *container, const char *n
 dg_err az_blob_delete(az_client *c, az_ctx *x, const char *container, const char *name)
 {
     if (!az_container_name_ok(container) || !blob_name_ok(name))
-        return bad(x, "invalid container or blob name");
+        return az_refuse(x, DG_EINVAL, "invalid container or blob name");
     struct az_request r = {.svc = AZ_BLOB,
                            .op = AZ_OP_DELETE_BLOB,
                            .method = "DELETE",
@@ -122,9 +108,9 @@ dg_err az_blob_list(az_client *c, az_ctx *x, const char *container, const char *
     *n = 0;
     *next_marker = NULL;
     if (!az_container_name_ok(container))
-        return bad(x, "invalid container name");
+        return az_refuse(x, DG_EINVAL, "invalid container name");
     if (max < 0 || max > 5000)
-        return bad(x, "maxresults must be 1..5000");
+        return az_refuse(x, DG_EINVAL, "maxresults must be 1..5000");
     struct az_request r = {.svc = AZ_BLOB,
                            .op = AZ_OP_LIST_BLOBS,
                            .method = "GET",

@@ -574,17 +574,12 @@ static void read_error(az_ctx *x, const struct az_response *resp)
     const char *b = dg_buf_str(&resp->body);
     if (b[0] == '{') {
         cJSON *j = dg_json_parse(b, resp->body.len);
-        cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "odata.error");
-        if (!e)
-            e = cJSON_GetObjectItemCaseSensitive(j, "error");
-        cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
-        cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
-        if (cJSON_IsObject(msg))
-            msg = cJSON_GetObjectItemCaseSensitive(msg, "value");
-        if (!x->st.code[0] && cJSON_IsString(code))
-            copy_trunc(x->st.code, sizeof x->st.code, code->valuestring);
-        if (cJSON_IsString(msg))
-            copy_trunc(x->st.message, sizeof x->st.message, msg->valuestring);
+        const char *code, *msg;
+        az_json_error(j, &code, &msg);
+        if (!x->st.code[0] && code)
+            copy_trunc(x->st.code, sizeof x->st.code, code);
+        if (msg)
+            copy_trunc(x->st.message, sizeof x->st.message, msg);
         cJSON_Delete(j);
         return;
     }

@@ -8,6 +8,7 @@
 #include "storage/sign.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #define AZ_MAX_QUERY   12
 #define AZ_MAX_HEADERS 16
@@ -82,6 +83,24 @@ dg_err az_call(az_client *c, az_ctx *x, const struct az_request *r, struct az_re
 void az_response_free(struct az_response *resp);
 /* Case-insensitive header lookup; NULL when absent. */
 const char *az_response_header(const struct az_response *resp, const char *name);
+
+/* Refuses a call before anything is sent: x->st says no answer came and why
+ * (the reason is for logs and tests, never a secret). Returns rc. */
+static inline dg_err az_refuse(az_ctx *x, dg_err rc, const char *why)
+{
+    x->st.http = 0;
+    x->st.attempts = 0;
+    x->st.code[0] = '\0';
+    snprintf(x->st.message, sizeof x->st.message, "%s", why);
+    return rc;
+}
+
+struct cJSON;
+/* The code and message of a JSON error body: the Table service's
+ * {"odata.error":{"code":...,"message":{"value":...}}}, or the same under
+ * "error" with a plain string message. Pointers into root, NULL when absent
+ * (root NULL included). Defined in odata.c. */
+void az_json_error(const struct cJSON *root, const char **code, const char **message);
 
 /* Maps an HTTP status and service error code to the error enum. */
 dg_err az_map_status(long status, const char *code);

@@ -2,6 +2,9 @@
 
 #include "base/utf8.h"
 #include "storage/entity.h"
+#include "storage/internal.h"
+
+#include <cjson/cJSON.h>
 
 #include <inttypes.h>
 #include <math.h>
@@ -62,37 +65,12 @@ void az_filter_cmp_str(az_filter *f, const char *prop, enum az_cmp op, const cha
         f->err = az_odata_quote(&f->b, v, strlen(v));
 }
 
-void az_filter_cmp_guid(az_filter *f, const char *prop, enum az_cmp op, const char *v)
-{
-    for (const char *p = v; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F') || *p == '-'))
-            f->err = f->err ? f->err : DG_EINVAL;
-    if (begin_term(f, prop, op)) {
-        put(f, "guid");
-        f->err = f->err ? f->err : az_odata_quote(&f->b, v, strlen(v));
-    }
-}
-
 void az_filter_cmp_i32(az_filter *f, const char *prop, enum az_cmp op, int32_t v)
 {
     char n[16];
     snprintf(n, sizeof n, "%" PRId32, v);
     if (begin_term(f, prop, op))
         put(f, n);
-}
-
-void az_filter_cmp_i64(az_filter *f, const char *prop, enum az_cmp op, int64_t v)
-{
-    char n[32];
-    snprintf(n, sizeof n, "%" PRId64 "L", v);
-    if (begin_term(f, prop, op))
-        put(f, n);
-}
-
-void az_filter_cmp_bool(az_filter *f, const char *prop, enum az_cmp op, bool v)
-{
-    if (begin_term(f, prop, op))
-        put(f, v ? "true" : "false");
 }
 
 void az_filter_cmp_datetime(az_filter *f, const char *prop, enum az_cmp op, dg_ticks v)
@@ -102,20 +80,6 @@ void az_filter_cmp_datetime(az_filter *f, const char *prop, enum az_cmp op, dg_t
     snprintf(lit, sizeof lit, "datetime'%s'", iso);
     if (begin_term(f, prop, op))
         put(f, lit);
-}
-
-void az_filter_cmp_double(az_filter *f, const char *prop, enum az_cmp op, double v)
-{
-    char n[40];
-    if (!isfinite(v)) {
-        f->err = f->err ? f->err : DG_EINVAL;
-        return;
-    }
-    snprintf(n, sizeof n, "%.17g", v);
-    if (!strpbrk(n, ".eE"))
-        strncat(n, ".0", sizeof n - strlen(n) - 1);
-    if (begin_term(f, prop, op))
-        put(f, n);
 }
 
 static void join(az_filter *f, const char *word)
@@ -138,13 +102,6 @@ void az_filter_and(az_filter *f)
 void az_filter_or(az_filter *f)
 {
     join(f, " or ");
-}
-
-void az_filter_not(az_filter *f)
-{
-    if (f->need_op)
-        f->err = f->err ? f->err : DG_EINVAL;
-    put(f, "not ");
 }
 
 void az_filter_open(az_filter *f)
@@ -216,4 +173,17 @@ void az_filter_prefix(az_filter *f, const char *prop, const char *prefix)
         az_filter_cmp_str(f, prop, AZ_LT, upper);
     }
     az_filter_close(f);
+}
+
+void az_json_error(const cJSON *root, const char **code, const char **message)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "odata.error");
+    if (!e)
+        e = cJSON_GetObjectItemCaseSensitive(root, "error");
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "code");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
+    if (cJSON_IsObject(m))
+        m = cJSON_GetObjectItemCaseSensitive(m, "value");
+    *code = cJSON_IsString(c) ? c->valuestring : NULL;
+    *message = cJSON_IsString(m) ? m->valuestring : NULL;
 }

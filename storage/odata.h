@@ -33,14 +33,9 @@ const char *az_filter_str(const az_filter *f);
 /* Comparisons. Consecutive terms must be joined with and/or. */
 void az_filter_cmp_str(az_filter *f, const char *prop, enum az_cmp op, const char *v);
 void az_filter_cmp_i32(az_filter *f, const char *prop, enum az_cmp op, int32_t v);
-void az_filter_cmp_i64(az_filter *f, const char *prop, enum az_cmp op, int64_t v);
-void az_filter_cmp_bool(az_filter *f, const char *prop, enum az_cmp op, bool v);
 void az_filter_cmp_datetime(az_filter *f, const char *prop, enum az_cmp op, dg_ticks v);
-void az_filter_cmp_double(az_filter *f, const char *prop, enum az_cmp op, double v);
-void az_filter_cmp_guid(az_filter *f, const char *prop, enum az_cmp op, const char *v);
 void az_filter_and(az_filter *f);
 void az_filter_or(az_filter *f);
-void az_filter_not(az_filter *f);
 void az_filter_open(az_filter *f);
 void az_filter_close(az_filter *f);
 /* prop ge 'prefix' and prop lt 'prefix with its last UTF-16 unit incremented'

@@ -15,18 +15,10 @@ bool az_queue_name_ok(const char *name)
     return az_dns_name_ok(name);
 }
 
-static dg_err bad_name(az_ctx *x)
-{
-    x->st.http = 0;
-    x->st.code[0] = '\0';
-    snprintf(x->st.message, sizeof x->st.message, "invalid queue name");
-    return DG_EINVAL;
-}
-
 dg_err az_queue_create(az_client *c, az_ctx *x, const char *queue)
 {
     if (!az_queue_name_ok(queue))
-        return bad_name(x);
+        return az_refuse(x, DG_EINVAL, "invalid queue name");
     struct az_request r = {.svc = AZ_QUEUE,
                            .op = AZ_OP_CREATE_QUEUE,
                            .method = "PUT",
@@ -42,7 +34,7 @@ dg_err az_queue_create(az_client *c, az_ctx *x, const char *queue)
 dg_err az_queue_delete(az_client *c, az_ctx *x, const char *queue)
 {
     if (!az_queue_name_ok(queue))
-        return bad_name(x);
+        return az_refuse(x, DG_EINVAL, "invalid queue name");
     struct az_request r = {.svc = AZ_QUEUE,
                            .op = AZ_OP_DELETE_QUEUE,
                            .method = "DELETE",
@@ -121,7 +113,7 @@ dg_err az_queue_put(az_client *c, az_ctx *x, const char *queue, const char *text
                     long ttl_s, struct az_qmsg *out)
 {
     if (!az_queue_name_ok(queue))
-        return bad_name(x);
+        return az_refuse(x, DG_EINVAL, "invalid queue name");
     dg_buf b;
     dg_buf_init(&b, MSG_MAX);
     dg_err rc = dg_buf_adds(&b, "<QueueMessage><MessageText>");
@@ -130,10 +122,9 @@ dg_err az_queue_put(az_client *c, az_ctx *x, const char *queue, const char *text
     if (!rc)
         rc = dg_buf_adds(&b, "</MessageText></QueueMessage>");
     if (rc) {
-        snprintf(x->st.message, sizeof x->st.message, "%s",
-                 rc == DG_ETOOBIG ? "message too large" : "message text has characters XML cannot carry");
         dg_buf_free(&b);
-        return rc;
+        return az_refuse(
+            x, rc, rc == DG_ETOOBIG ? "message too large" : "message text has characters XML cannot carry");
     }
     struct az_request r = {.svc = AZ_QUEUE,
                            .op = AZ_OP_PUT_MESSAGE,
@@ -171,7 +162,7 @@ static dg_err get_or_peek(az_client *c, az_ctx *x, const char *queue, int max, l
     *out = NULL;
     *n = 0;
     if (!az_queue_name_ok(queue))
-        return bad_name(x);
+        return az_refuse(x, DG_EINVAL, "invalid queue name");
     if (max < 1 || max > 32)
         return DG_EINVAL;
     struct az_request r = {.svc = AZ_QUEUE,
@@ -206,7 +197,7 @@ dg_err az_queue_delete_msg(az_client *c, az_ctx *x, const char *queue, const cha
                            const char *pop_receipt)
 {
     if (!az_queue_name_ok(queue))
-        return bad_name(x);
+        return az_refuse(x, DG_EINVAL, "invalid queue name");
     if (!id || !pop_receipt)
         return DG_EINVAL;
     struct az_request r = {

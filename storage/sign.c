@@ -21,10 +21,9 @@
  * buffer poisons itself, so one check covers every append. */
 static char *take(dg_arena *a, dg_buf *b)
 {
-    if (dg_buf_err(b))
+    char *r = dg_buf_take(b, a);
+    if (!r)
         dg_fatal("string to sign past its cap");
-    char *r = dg_arena_strndup(a, dg_buf_str(b), b->len);
-    dg_buf_free(b);
     return r;
 }
 

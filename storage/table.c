@@ -28,14 +28,6 @@ bool az_table_name_ok(const char *name)
     return true;
 }
 
-static void invalid(az_ctx *x, const char *why)
-{
-    x->st.http = 0;
-    x->st.attempts = 0;
-    x->st.code[0] = '\0';
-    snprintf(x->st.message, sizeof x->st.message, "%s", why);
-}
-
 static struct az_request table_req(enum az_op op, const char *method, const char *path)
 {
     struct az_request r = {.svc = AZ_TABLE, .op = op, .method = method, .path = path, .table_json = true};
@@ -72,10 +64,8 @@ static char *entity_path(dg_arena *a, const char *table, const char *pk, const c
 
 dg_err az_table_create(az_client *c, az_ctx *x, const char *table)
 {
-    if (!az_table_name_ok(table)) {
-        invalid(x, "invalid table name");
-        return DG_EINVAL;
-    }
+    if (!az_table_name_ok(table))
+        return az_refuse(x, DG_EINVAL, "invalid table name");
     struct az_request r = table_req(AZ_OP_CREATE_TABLE, "POST", "/Tables");
     char *body = dg_arena_printf(x->arena, "{\"TableName\":\"%s\"}", table);
     r.body = body;
@@ -92,16 +82,24 @@ dg_err az_table_create(az_client *c, az_ctx *x, const char *table)
 
 dg_err az_table_delete(az_client *c, az_ctx *x, const char *table)
 {
-    if (!az_table_name_ok(table)) {
-        invalid(x, "invalid table name");
-        return DG_EINVAL;
-    }
+    if (!az_table_name_ok(table))
+        return az_refuse(x, DG_EINVAL, "invalid table name");
     struct az_request r =
         table_req(AZ_OP_DELETE_TABLE, "DELETE", dg_arena_printf(x->arena, "/Tables('%s')", table));
     struct az_response resp;
     dg_err rc = az_call(c, x, &r, &resp);
     az_response_free(&resp);
     return rc;
+}
+
+/* The path of one entity, after checking the table name and the keys; a
+ * refusal (az_refuse) when they cannot make a request. */
+static dg_err key_path(az_ctx *x, const char *table, const char *pk, const char *rk, const char **path)
+{
+    if (!az_table_name_ok(table) || !pk || !rk)
+        return az_refuse(x, DG_EINVAL, "invalid table name or key");
+    *path = entity_path(x->arena, table, pk, rk);
+    return *path ? DG_OK : az_refuse(x, DG_EINVAL, "keys too long");
 }
 
 static dg_err parse_entity_body(az_ctx *x, const struct az_response *resp, az_entity *out)
@@ -118,20 +116,15 @@ static dg_err parse_entity_body(az_ctx *x, const struct az_response *resp, az_en
 dg_err az_table_get(az_client *c, az_ctx *x, const char *table, const char *pk, const char *rk,
                     const char *select, az_entity *out)
 {
-    if (!az_table_name_ok(table) || !pk || !rk) {
-        invalid(x, "invalid table name or key");
-        return DG_EINVAL;
-    }
-    const char *path = entity_path(x->arena, table, pk, rk);
-    if (!path) {
-        invalid(x, "keys too long");
-        return DG_EINVAL;
-    }
+    const char *path;
+    dg_err rc = key_path(x, table, pk, rk, &path);
+    if (rc)
+        return rc;
     struct az_request r = table_req(AZ_OP_GET_ENTITY, "GET", path);
     if (select)
         az_req_query(&r, "$select", select);
     struct az_response resp;
-    dg_err rc = az_call(c, x, &r, &resp);
+    rc = az_call(c, x, &r, &resp);
     if (!rc)
         rc = parse_entity_body(x, &resp, out);
     if (!rc) {
@@ -149,23 +142,19 @@ dg_err az_table_get(az_client *c, az_ctx *x, const char *table, const char *pk, 
 dg_err az_table_write(az_client *c, az_ctx *x, const char *table, enum az_write mode, const az_entity *e,
                       const char *if_match, const char **etag_out)
 {
-    if (!az_table_name_ok(table) || !e->pk || !e->rk) {
-        invalid(x, "invalid table name or key");
-        return DG_EINVAL;
-    }
+    const char *path = ""; /* an insert posts to the table */
+    dg_err rc = DG_OK;
+    if (mode != AZ_INSERT)
+        rc = key_path(x, table, e->pk, e->rk, &path);
+    else if (!az_table_name_ok(table) || !e->pk || !e->rk)
+        rc = az_refuse(x, DG_EINVAL, "invalid table name or key");
+    if (rc)
+        return rc;
     dg_buf body;
     dg_buf_init(&body, BODY_MAX);
-    dg_err rc = az_entity_to_json(e, true, &body);
-    if (rc) {
-        invalid(x, rc == DG_ETOOBIG ? "entity too large" : "invalid property");
+    if ((rc = az_entity_to_json(e, true, &body)) != DG_OK) {
         dg_buf_free(&body);
-        return rc;
-    }
-    const char *path = mode == AZ_INSERT ? "" : entity_path(x->arena, table, e->pk, e->rk);
-    if (!path) {
-        invalid(x, "keys too long");
-        dg_buf_free(&body);
-        return DG_EINVAL;
+        return az_refuse(x, rc, rc == DG_ETOOBIG ? "entity too large" : "invalid property");
     }
     struct az_request r;
     switch (mode) {
@@ -203,19 +192,14 @@ dg_err az_table_write(az_client *c, az_ctx *x, const char *table, enum az_write 
 dg_err az_table_delete_entity(az_client *c, az_ctx *x, const char *table, const char *pk, const char *rk,
                               const char *if_match)
 {
-    if (!az_table_name_ok(table) || !pk || !rk) {
-        invalid(x, "invalid table name or key");
-        return DG_EINVAL;
-    }
-    const char *path = entity_path(x->arena, table, pk, rk);
-    if (!path) {
-        invalid(x, "keys too long");
-        return DG_EINVAL;
-    }
+    const char *path;
+    dg_err rc = key_path(x, table, pk, rk, &path);
+    if (rc)
+        return rc;
     struct az_request r = table_req(AZ_OP_DELETE_ENTITY, "DELETE", path);
     az_req_header(&r, "If-Match", if_match ? if_match : "*");
     struct az_response resp;
-    dg_err rc = az_call(c, x, &r, &resp);
+    rc = az_call(c, x, &r, &resp);
     az_response_free(&resp);
     return rc;
 }
@@ -224,10 +208,8 @@ dg_err az_table_query(az_client *c, az_ctx *x, const char *table, const struct a
                       struct az_page *out)
 {
     memset(out, 0, sizeof *out);
-    if (!az_table_name_ok(table) || (q->top < 0 || q->top > 1000)) {
-        invalid(x, "invalid table name or $top");
-        return DG_EINVAL;
-    }
+    if (!az_table_name_ok(table) || (q->top < 0 || q->top > 1000))
+        return az_refuse(x, DG_EINVAL, "invalid table name or $top");
     struct az_request r = table_req(AZ_OP_QUERY_ENTITIES, "GET", dg_arena_printf(x->arena, "/%s()", table));
     if (q->filter && *q->filter)
         az_req_query(&r, "$filter", q->filter);
@@ -333,19 +315,17 @@ static dg_err parse_batch_answer(az_ctx *x, const struct az_response *resp, size
             cJSON *j = dg_buf_add(&inner.body, body, blen)
                            ? NULL
                            : dg_json_parse(dg_buf_str(&inner.body), inner.body.len);
-            cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "odata.error");
-            cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
-            cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
-            if (cJSON_IsObject(msg))
-                msg = cJSON_GetObjectItemCaseSensitive(msg, "value");
-            if (cJSON_IsString(code))
-                snprintf(x->st.code, sizeof x->st.code, "%s", code->valuestring);
-            if (cJSON_IsString(msg)) {
+            const char *code, *msg;
+            az_json_error(j, &code, &msg);
+            if (code)
+                snprintf(x->st.code, sizeof x->st.code, "%s", code);
+            if (msg) {
+                /* "<index of the failed operation>:<message>" */
                 char *colon = NULL;
-                long v = strtol(msg->valuestring, &colon, 10);
-                if (colon && *colon == ':' && colon != msg->valuestring && v >= 0 && (size_t) v < n)
+                long v = strtol(msg, &colon, 10);
+                if (colon && *colon == ':' && colon != msg && v >= 0 && (size_t) v < n)
                     idx = (int) v;
-                const char *m = colon && *colon == ':' ? colon + 1 : msg->valuestring;
+                const char *m = colon && *colon == ':' ? colon + 1 : msg;
                 size_t ml = strcspn(m, "\r\n");
                 if (ml >= sizeof x->st.message)
                     ml = sizeof x->st.message - 1;
@@ -378,21 +358,15 @@ dg_err az_table_batch(az_client *c, az_ctx *x, const char *table, const struct a
 {
     memset(res, 0, sizeof *res);
     res->failed = -1;
-    if (!az_table_name_ok(table) || n == 0 || n > AZ_BATCH_MAX) {
-        invalid(x, "a batch needs a valid table and 1 to 100 operations");
-        return DG_EINVAL;
-    }
+    if (!az_table_name_ok(table) || n == 0 || n > AZ_BATCH_MAX)
+        return az_refuse(x, DG_EINVAL, "a batch needs a valid table and 1 to 100 operations");
     for (size_t i = 0; i < n; i++) {
-        if (!ops[i].e || !ops[i].e->pk || !ops[i].e->rk || strcmp(ops[i].e->pk, ops[0].e->pk) != 0) {
-            invalid(x, "every operation of a batch must name the same partition");
-            return DG_EINVAL;
-        }
+        if (!ops[i].e || !ops[i].e->pk || !ops[i].e->rk || strcmp(ops[i].e->pk, ops[0].e->pk) != 0)
+            return az_refuse(x, DG_EINVAL, "every operation of a batch must name the same partition");
     }
     const char *ep = az_client_account(c)->endpoint[AZ_TABLE];
-    if (!ep) {
-        invalid(x, "the connection string names no table endpoint");
-        return DG_EINVAL;
-    }
+    if (!ep)
+        return az_refuse(x, DG_EINVAL, "the connection string names no table endpoint");
     char batch_id[DG_UUID_LEN], cs_id[DG_UUID_LEN];
     dg_uuid4(batch_id);
     dg_uuid4(cs_id);
@@ -443,9 +417,8 @@ dg_err az_table_batch(az_client *c, az_ctx *x, const char *table, const struct a
         rc = dg_buf_addf(&b, "--%s--\r\n--%s--\r\n", changeset, boundary);
     dg_buf_free(&json);
     if (rc) {
-        invalid(x, rc == DG_ETOOBIG ? "the batch exceeds 4 MiB" : "invalid entity in batch");
         dg_buf_free(&b);
-        return rc;
+        return az_refuse(x, rc, rc == DG_ETOOBIG ? "the batch exceeds 4 MiB" : "invalid entity in batch");
     }
     struct az_request r = table_req(AZ_OP_BATCH, "POST", "/$batch");
     az_req_header(&r, "Content-Type", dg_arena_printf(x->arena, "multipart/mixed; boundary=%s", boundary));

@@ -17,7 +17,7 @@ static cJSON *str_or_null(const char *s)
 /* An input too big for a table column but small enough for a queue message:
  * the provider's client leaves Input "" with an InputBlobName nobody reads
  * until the first checkpoint; the gateway stores the blob's URL instead, which
- * every reader follows (storage-schema.md §6.2). */
+ * every reader follows (docs/storage-layout.md §7.2). */
 static dg_err row_input(struct hub *h, az_ctx *x, const char *id, const char *input,
                         const struct hub_sent *sent, const char **value)
 {
@@ -83,7 +83,7 @@ dg_err hub_start_instance(struct hub *h, az_ctx *x, const struct hub_start *req,
 
     /* The message first: a row without its message would show an instance
      * nothing will ever run, while a message without its row is dropped by the
-     * worker after a few dequeues (§9.1). */
+     * worker after a few dequeues (§8.1). */
     struct hub_sent sent;
     rc = hub_send_event(h, x, req->instance_id, out->execution_id, HUB_EV_EXECUTION_STARTED,
                         started_fields(req, out), 0, &sent);

@@ -1,5 +1,5 @@
 /* What DurableTask's TaskHubClient does to a hub, for one instance at a time:
- * start (storage-schema.md §9.1), raise, terminate, suspend and resume (§9.2-9.4). */
+ * start (docs/storage-layout.md §8.1), raise, terminate, suspend and resume (§8.2). */
 #ifndef HUB_CLIENT_H
 #define HUB_CLIENT_H
 

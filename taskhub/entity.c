@@ -125,11 +125,6 @@ bool hub_entity_status_exists(const char *custom_status)
     return custom_status && strstr(custom_status, "entityExists");
 }
 
-static const char *instances_table(dg_arena *a, const char *hub)
-{
-    return dg_arena_printf(a, "%sInstances", hub);
-}
-
 /* The state of a row's Input, followed to its blob. */
 static dg_err row_state(az_client *c, az_ctx *x, const char *hub, const char *input, const char **state)
 {
@@ -146,8 +141,8 @@ dg_err hub_entity_get(az_client *c, az_ctx *x, const char *hub, const char *name
     *state = NULL;
     const char *id = hub_entity_id(x->arena, name, key);
     az_entity e;
-    dg_err rc = az_table_get(c, x, instances_table(x->arena, hub), hub_key_escape(x->arena, id, strlen(id)),
-                             "", "PartitionKey,RowKey,Input", &e);
+    dg_err rc = az_table_get(c, x, hub_table_name(x->arena, hub, "Instances"),
+                             hub_key_escape(x->arena, id, strlen(id)), "", "PartitionKey,RowKey,Input", &e);
     if (rc)
         return rc;
     rc = row_state(c, x, hub, az_entity_str(&e, "Input"), state);
@@ -163,7 +158,7 @@ dg_err hub_entity_filter(dg_arena *a, const struct hub_entity_query *q, const ch
     const char *prefix = q->name ? hub_entity_id(a, q->name, "") : "@";
     char *lo = hub_key_escape(a, prefix, strlen(prefix));
     /* The prefix ends in '@' (U+0040), and the bound just above every string
-     * with that prefix ends in 'A' instead (§12.7). */
+     * with that prefix ends in 'A' instead (docs/storage-layout.md §9.4). */
     char *hi = dg_arena_strdup(a, lo);
     hi[strlen(hi) - 1] = 'A';
     az_filter f;
@@ -191,7 +186,7 @@ dg_err hub_entity_filter(dg_arena *a, const struct hub_entity_query *q, const ch
     return rc;
 }
 
-/* Appends the row to the page when it is an existing entity (§12.6). */
+/* Appends the row to the page when it is an existing entity (docs/storage-layout.md §9.3). */
 static dg_err keep_row(az_client *c, az_ctx *x, const char *hub, const struct hub_entity_query *q,
                        const az_entity *e, struct hub_entity_page *out)
 {
@@ -238,7 +233,7 @@ dg_err hub_entity_query(az_client *c, az_ctx *x, const char *hub, const struct h
         return rc;
     long budget = q->requery_ms > 0 ? q->requery_ms : DEFAULT_REQUERY_MS;
     int64_t start = dg_mono_ms();
-    const char *table = instances_table(x->arena, hub);
+    const char *table = hub_table_name(x->arena, hub, "Instances");
     for (;;) {
         struct az_page pg;
         rc = az_table_query(c, x, table, &aq, &pg);
@@ -254,7 +249,7 @@ dg_err hub_entity_query(az_client *c, az_ctx *x, const char *hub, const struct h
             return rc;
         out->next_pk = pg.next_pk;
         out->next_rk = pg.next_rk;
-        /* Empty pages with a continuation are re-queried at once, briefly (§12.7). */
+        /* Empty pages with a continuation are re-queried at once, briefly (docs/storage-layout.md §9.4). */
         if (!pg.next_pk || out->n > 0 || dg_mono_ms() - start > budget)
             return DG_OK;
         aq.next_pk = pg.next_pk;

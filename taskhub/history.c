@@ -5,13 +5,14 @@
 #include "base/log.h"
 #include "storage/odata.h"
 #include "storage/table.h"
+#include "taskhub/hub.h"
 #include "taskhub/instance.h"
 #include "taskhub/keys.h"
 #include "taskhub/largemsg.h"
 
 #include <string.h>
 
-/* storage-schema.md §8; the index is the number. */
+/* docs/storage-layout.md §10; the index is the number. */
 static const char *const event_types[] = {
     "ExecutionStarted",
     "ExecutionCompleted",
@@ -38,11 +39,6 @@ static const char *const event_types[] = {
 };
 #define N_EVENT_TYPES ((int) (sizeof event_types / sizeof *event_types))
 
-static const char *const orchestration_statuses[] = {
-    "Running", "Completed", "ContinuedAsNew", "Failed", "Canceled", "Terminated", "Pending", "Suspended",
-};
-#define N_STATUSES ((int) (sizeof orchestration_statuses / sizeof *orchestration_statuses))
-
 static int lookup(const char *const *names, int n, const char *name)
 {
     for (int i = 0; name && i < n; i++)
@@ -59,16 +55,6 @@ int hub_event_type_parse(const char *name)
 const char *hub_event_type_name(int type)
 {
     return type >= 0 && type < N_EVENT_TYPES ? event_types[type] : NULL;
-}
-
-int hub_orchestration_status_parse(const char *name)
-{
-    return lookup(orchestration_statuses, N_STATUSES, name);
-}
-
-const char *hub_orchestration_status_name(int status)
-{
-    return status >= 0 && status < N_STATUSES ? orchestration_statuses[status] : NULL;
 }
 
 /* How a member is read when its column is there, and what it is without one. */
@@ -346,7 +332,7 @@ dg_err hub_history_get(az_client *c, az_ctx *x, const char *hub, const char *id,
     if (!hub_name_ok(hub))
         return DG_EINVAL;
     dg_err rc = DG_OK;
-    const char *table = dg_arena_printf(x->arena, "%sHistory", hub);
+    const char *table = hub_table_name(x->arena, hub, "History");
     az_filter f;
     az_filter_init(&f);
     az_filter_cmp_str(&f, "PartitionKey", AZ_EQ, hub_key_escape(x->arena, id, strlen(id)));

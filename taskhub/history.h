@@ -1,7 +1,7 @@
 /* The history of an instance's current execution, read from {hub}History
- * (storage-schema.md §4, §9.9) and returned as DurableTask.Core's
+ * (docs/storage-layout.md §5, §8.7) and returned as DurableTask.Core's
  * GetOrchestrationHistoryAsync returns it: the HistoryEvent objects in plain
- * Newtonsoft JSON (http-api.md §6.1), so routes/ can apply the host's §6.2
+ * Newtonsoft JSON (docs/http-api.md §6.1), so routes/ can apply the host's §6.2
  * rewrite to exactly what the host rewrites.
  *
  * Which rows: the whole partition, in RowKey order. The current execution is
@@ -13,13 +13,13 @@
  * class, in the order Newtonsoft writes them (DurableTask.Core 3.11, checked by
  * reflection against the interop worker's assembly), as the provider's reader
  * builds them:
- *   - EventType and OrchestrationStatus are numbers (storage-schema.md §8), the
+ *   - EventType and OrchestrationStatus are numbers (docs/storage-layout.md §10), the
  *     table's enum names mapped back;
  *   - a member with no column is null, or for a value type what an
  *     uninitialised .NET object holds (0, false, "0001-01-01T00:00:00");
  *   - columns that are no member of the class are dropped: ExecutionId, and
  *     what a legacy rewind leaves on the rows it turns into GenericEvent;
- *   - {Prop}BlobName columns (§6.2) are followed: the gunzipped blob becomes Prop
+ *   - {Prop}BlobName columns (docs/storage-layout.md §7.2) are followed: the gunzipped blob becomes Prop
  *     (a blob that is not there is DG_EBADRESP: the hub is inconsistent);
  *   - JSON-in-string columns (OrchestrationInstance, ParentInstance, Tags,
  *     ParentTraceContext, FailureDetails, State) are parsed back; "null" is null;
@@ -67,7 +67,7 @@ size_t hub_history_select(az_entity *rows, size_t n, az_entity **sel);
  * Strings it needs (base64 of binary columns) are made in a. */
 cJSON *hub_history_event(dg_arena *a, const az_entity *row);
 
-/* EventType (storage-schema.md §8: DurableTask.Core's numbers, append only). */
+/* EventType (docs/storage-layout.md §10: DurableTask.Core's numbers, append only). */
 enum hub_event_type {
     HUB_EV_EXECUTION_STARTED = 0,
     HUB_EV_EXECUTION_COMPLETED = 1,
@@ -97,8 +97,7 @@ enum hub_event_type {
 int hub_event_type_parse(const char *name);
 /* The name of an EventType number, or NULL. */
 const char *hub_event_type_name(int type);
-/* OrchestrationStatus: 0..7 from the name, -1 when unknown; and back. */
-int hub_orchestration_status_parse(const char *name);
-const char *hub_orchestration_status_name(int status);
+/* OrchestrationStatus names and numbers: hub_orchestration_status_parse and
+ * hub_orchestration_status_name in taskhub/instance.h. */
 
 #endif

@@ -81,9 +81,14 @@ void hub_cache_clear(void)
     pthread_mutex_unlock(&cache.mu);
 }
 
+const char *hub_table_name(dg_arena *a, const char *hub, const char *suffix)
+{
+    return dg_arena_printf(a, "%s%s", hub, suffix);
+}
+
 const char *hub_table(const struct hub *h, dg_arena *a, const char *suffix)
 {
-    return dg_arena_printf(a, "%s%s", h->name, suffix);
+    return hub_table_name(a, h->name, suffix);
 }
 
 const char *hub_control_queue_name(const struct hub *h, dg_arena *a, unsigned p)

@@ -1,4 +1,4 @@
-/* A task hub's artefacts (storage-schema.md §1): names, the partition count
+/* A task hub's artefacts (docs/storage-layout.md §1): names, the partition count
  * the workers route with, and creating what is missing. */
 #ifndef HUB_HUB_H
 #define HUB_HUB_H
@@ -34,11 +34,15 @@ dg_err hub_ensure(struct hub *h, az_ctx *x);
 
 /* "{h}-control-NN" for partition p. */
 const char *hub_control_queue_name(const struct hub *h, dg_arena *a, unsigned p);
-/* The control queue of an instance: FNV-1a over its UTF-8 id (§5). */
+/* The control queue of an instance: FNV-1a over its UTF-8 id (§3). */
 const char *hub_control_queue(const struct hub *h, dg_arena *a, const char *id);
-const char *hub_table(const struct hub *h, dg_arena *a, const char *suffix); /* "{H}Instances", ... */
+/* The hub's table "{H}{suffix}": suffix "Instances", "History" or "Partitions".
+ * hub_table_name does the same from the hub's name, for callers that have no
+ * struct hub (reads that need no partition count). Both live in a. */
+const char *hub_table(const struct hub *h, dg_arena *a, const char *suffix);
+const char *hub_table_name(dg_arena *a, const char *hub, const char *suffix);
 
-/* Everything a hub can hold (storage-schema.md §1): 16 control queues, the
+/* Everything a hub can hold (docs/storage-layout.md §1): 16 control queues, the
  * work-item queue, three tables and three containers. */
 #define HUB_MAX_ARTEFACTS (HUB_MAX_PARTITIONS + 7)
 

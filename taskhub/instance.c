@@ -1,6 +1,7 @@
 #include "taskhub/instance.h"
 
 #include "storage/table.h"
+#include "taskhub/hub.h"
 #include "taskhub/largemsg.h"
 #include "taskhub/keys.h"
 
@@ -8,15 +9,9 @@
 
 bool hub_name_ok(const char *hub)
 {
-    size_t n = hub ? strlen(hub) : 0;
-    if (n < 3 || n > 45 || !((hub[0] >= 'a' && hub[0] <= 'z') || (hub[0] >= 'A' && hub[0] <= 'Z')))
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = hub[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
-            return false;
-    }
-    return true;
+    /* A table name (letters and digits, a letter first, 3 or more) of at
+     * most 45 characters, the provider's limit (docs/storage-layout.md §1.1). */
+    return hub && strlen(hub) <= 45 && az_table_name_ok(hub);
 }
 
 bool hub_status_terminal(const char *s)
@@ -31,16 +26,31 @@ bool hub_status_active(const char *s)
                  strcmp(s, "Suspended") == 0);
 }
 
+/* docs/storage-layout.md §10.2; the index is the number. */
+static const char *const statuses[] = {"Running",  "Completed",  "ContinuedAsNew", "Failed",
+                                       "Canceled", "Terminated", "Pending",        "Suspended"};
+#define N_STATUSES ((int) (sizeof statuses / sizeof *statuses))
+
+const char *hub_orchestration_status_name(int status)
+{
+    return status >= 0 && status < N_STATUSES ? statuses[status] : NULL;
+}
+
+int hub_orchestration_status_parse(const char *name)
+{
+    for (int i = 0; name && i < N_STATUSES; i++)
+        if (strcmp(statuses[i], name) == 0)
+            return i;
+    return -1;
+}
+
 const char *hub_status_parse(const char *s, size_t n)
 {
-    /* In the order of their numbers. */
-    static const char *const names[] = {"Running",  "Completed",  "ContinuedAsNew", "Failed",
-                                        "Canceled", "Terminated", "Pending",        "Suspended"};
-    if (n == 1 && s[0] >= '0' && s[0] <= '7')
-        return names[s[0] - '0'];
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0)
-            return names[i];
+    if (n == 1 && s[0] >= '0' && s[0] < '0' + N_STATUSES)
+        return statuses[s[0] - '0'];
+    for (int i = 0; i < N_STATUSES; i++)
+        if (strlen(statuses[i]) == n && memcmp(statuses[i], s, n) == 0)
+            return statuses[i];
     return NULL;
 }
 
@@ -72,7 +82,7 @@ dg_err hub_instance_get(az_client *c, az_ctx *x, const char *hub, const char *id
     memset(out, 0, sizeof *out);
     if (!hub_name_ok(hub))
         return DG_EINVAL;
-    const char *table = dg_arena_printf(x->arena, "%sInstances", hub);
+    const char *table = hub_table_name(x->arena, hub, "Instances");
     const char *pk = hub_key_escape(x->arena, id, strlen(id));
     const char *select =
         dg_arena_printf(x->arena, "%s%s%s", HUB_INSTANCE_COLUMNS_NO_IO, flags & HUB_GET_INPUT ? ",Input" : "",
@@ -89,4 +99,19 @@ dg_err hub_instance_get(az_client *c, az_ctx *x, const char *hub, const char *id
     if ((flags & HUB_GET_OUTPUT) && (rc = hub_large_resolve(c, x, hub, out->output, &out->output)) != DG_OK)
         return rc;
     return DG_OK;
+}
+
+dg_err hub_instance_status(az_client *c, az_ctx *x, const char *hub, const char *id, const char **status)
+{
+    *status = NULL;
+    if (!hub_name_ok(hub))
+        return DG_EINVAL;
+    az_entity e;
+    dg_err rc = az_table_get(c, x, hub_table_name(x->arena, hub, "Instances"),
+                             hub_key_escape(x->arena, id, strlen(id)), "", "RuntimeStatus", &e);
+    if (rc == DG_ENOTFOUND)
+        return DG_OK;
+    if (!rc)
+        *status = az_entity_str(&e, "RuntimeStatus");
+    return rc;
 }

@@ -12,15 +12,6 @@ static void utf8_put(dg_buf *b, int32_t cp)
     (void) dg_buf_add(b, e, dg_utf8_put(cp, e));
 }
 
-/* The contents, or NULL when an append failed (the buffer poisons itself, so
- * this one check covers every append before it). */
-static char *take(dg_arena *a, dg_buf *b)
-{
-    char *r = dg_buf_err(b) ? NULL : dg_arena_strndup(a, dg_buf_str(b), b->len);
-    dg_buf_free(b);
-    return r;
-}
-
 char *hub_key_escape(dg_arena *a, const char *id, size_t n)
 {
     dg_buf b;
@@ -61,7 +52,7 @@ char *hub_key_escape(dg_arena *a, const char *id, size_t n)
         }
     }
     /* Each byte grows to at most 3 (a control character to '^' + 2 bytes). */
-    char *r = take(a, &b);
+    char *r = dg_buf_take(&b, a);
     if (!r)
         dg_fatal("escaped key past its cap");
     return r;
@@ -115,7 +106,7 @@ dg_err hub_key_unescape(dg_arena *a, const char *key, size_t n, char **out)
                 (void) dg_buf_add(&b, key + nat, i - nat); /* "^^" -> "^", anything else kept */
         }
     }
-    *out = take(a, &b);
+    *out = dg_buf_take(&b, a);
     return *out ? DG_OK : DG_EINVAL;
 }
 

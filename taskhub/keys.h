@@ -1,5 +1,5 @@
 /* How DurableTask.AzureStorage turns instance ids into table keys and control
- * queues (storage-schema.md §2 and §5). */
+ * queues (docs/storage-layout.md §2 and §3). */
 #ifndef HUB_KEYS_H
 #define HUB_KEYS_H
 

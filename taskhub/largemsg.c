@@ -109,10 +109,9 @@ const char *hub_large_url(az_client *c, dg_arena *a, const char *hub, const char
         (void) dg_buf_addc(&b, '/');
         (void) dg_url_encode(&b, seg.p, seg.n, NULL);
     }
-    if (dg_buf_err(&b)) /* the buffer poisons itself: one check covers every append */
+    const char *r = dg_buf_take(&b, a);
+    if (!r) /* the buffer poisons itself: one check covers every append */
         dg_fatal("blob URL past its cap");
-    const char *r = dg_arena_strndup(a, dg_buf_str(&b), b.len);
-    dg_buf_free(&b);
     return r;
 }
 
@@ -126,7 +125,7 @@ dg_err hub_large_put(az_client *c, az_ctx *x, const char *hub, const char *name,
     const char *cont = hub_large_container(x->arena, hub);
     rc = az_blob_put(c, x, cont, name, gz, gzn, "application/octet-stream", NULL);
     if (rc == DG_ENOTFOUND) {
-        /* The container is made on first use (storage-schema.md §1.2). */
+        /* The container is made on first use (docs/storage-layout.md §1.2). */
         if ((rc = az_container_create(c, x, cont)) == DG_OK)
             rc = az_blob_put(c, x, cont, name, gz, gzn, "application/octet-stream", NULL);
     }

@@ -1,4 +1,4 @@
-/* Large payloads in the {h}-largemessages container (storage-schema.md §6):
+/* Large payloads in the {h}-largemessages container (docs/storage-layout.md §7):
  * gzip blobs of UTF-8 text, referred to by a relative blob name (queue
  * envelopes' CompressedBlobName, History rows' {Prop}BlobName) or by an
  * absolute URL (Instances rows' Input/Output). */
@@ -10,9 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Queue envelopes above this many UTF-8 bytes go to a blob (§6.1). */
+/* Queue envelopes above this many UTF-8 bytes go to a blob (§7.1). */
 #define HUB_MAX_QUEUE_PAYLOAD 46080
-/* Table values above this many UTF-16 code units go to a blob (§6.2). */
+/* Table values above this many UTF-16 code units go to a blob (§7.2). */
 #define HUB_MAX_TABLE_UNITS 30720
 /* The most a stored payload may inflate to before the gateway refuses it. */
 #define HUB_MAX_LARGE_PAYLOAD (64u << 20)

@@ -49,7 +49,7 @@ static int64_t clock_seed(void)
 }
 
 /* The envelope's SequenceNumber orders messages that land in the same second
- * (§7.5): increasing within the process, and across restarts, since it starts
+ * (docs/storage-layout.md §6.3): increasing within the process, and across restarts, since it starts
  * from the wall clock in microseconds (well inside a double's exact range). */
 static int64_t next_sequence(void)
 {
@@ -78,7 +78,7 @@ static char *envelope(const char *activity_id, cJSON *task_message, const char *
                           blob_name ? cJSON_CreateString(blob_name) : cJSON_CreateNull());
     cJSON_AddNumberToObject(m, "SequenceNumber", (double) seq);
     if (with_sender) {
-        /* Always present, without $type (§7.1): the worker reads Sender.InstanceId. */
+        /* Always present, without $type (docs/storage-layout.md §6.1): the worker reads Sender.InstanceId. */
         cJSON *sender = cJSON_AddObjectToObject(m, "Sender");
         cJSON_AddStringToObject(sender, "InstanceId", "");
         cJSON_AddStringToObject(sender, "ExecutionId", "");
@@ -131,7 +131,7 @@ dg_err hub_send_event(const struct hub *h, az_ctx *x, const char *instance_id, c
     const char *queue = hub_control_queue(h, x->arena, instance_id);
     if (n > HUB_MAX_QUEUE_PAYLOAD) {
         /* The whole envelope goes to a blob named after the unescaped id; the
-         * queue gets a wrapper that points at it (§6.1). */
+         * queue gets a wrapper that points at it (docs/storage-layout.md §7.1). */
         char hex[33];
         size_t k = 0;
         for (const char *p = sent->activity_id; *p; p++)

@@ -1,7 +1,7 @@
-/* Control-queue messages as a DurableTask client sends them (storage-schema.md
- * §7): a MessageData envelope holding a TaskMessage whose Event is one history
+/* Control-queue messages as a DurableTask client sends them (docs/storage-layout.md
+ * §6): a MessageData envelope holding a TaskMessage whose Event is one history
  * event, $type first on every object, Sender present and empty, and envelopes
- * over 45 KiB moved to a gzip blob (§6.1). */
+ * over 45 KiB moved to a gzip blob (§7.1). */
 #ifndef HUB_MESSAGE_H
 #define HUB_MESSAGE_H
 
@@ -31,7 +31,7 @@ dg_err hub_send_event(const struct hub *h, az_ctx *x, const char *instance_id, c
 /* The OrchestrationInstance object {"$type","InstanceId","ExecutionId"}. */
 cJSON *hub_orchestration_instance(const char *instance_id, const char *execution_id);
 
-/* The counter behind the envelope's SequenceNumber (§7.5), exposed for tests:
+/* The counter behind the envelope's SequenceNumber (§6.3), exposed for tests:
  * *counter is 0 until seeded; callers that find it unseeded race to seed it
  * with seed() by compare-exchange, and every value handed out, to any caller,
  * is at least the winning seed and distinct from every other. */

@@ -1,4 +1,4 @@
-/* Purging instances from a task hub (storage-schema.md §9.8): History rows,
+/* Purging instances from a task hub (docs/storage-layout.md §8.6): History rows,
  * large-message blobs, then the Instances row. Queue messages are left alone,
  * as the provider leaves them. */
 #ifndef HUB_PURGE_H

@@ -1,4 +1,4 @@
-/* Queries over a task hub's {hub}Instances table (storage-schema.md §9.7):
+/* Queries over a task hub's {hub}Instances table (docs/storage-layout.md §8.5):
  * every condition goes into the one OData $filter the service evaluates, so a
  * page holds only matching rows. */
 #ifndef HUB_QUERY_H
@@ -22,9 +22,9 @@ struct hub_query {
     const char *after_pk, *after_rk;
 };
 
-/* The $filter of q, in the order of §9.7, each condition parenthesised and
+/* The $filter of q, in the order of §8.5, each condition parenthesised and
  * joined with "and"; "" when there is none. The prefix is a PartitionKey range
- * over the escaped prefix (§2). Entity rows (ids "@name@key", §12) are left out
+ * over the escaped prefix (§2). Entity rows (ids "@name@key", §9) are left out
  * with "PartitionKey lt '@' or PartitionKey ge 'A'" unless the prefix itself
  * starts with '@' (a prefix not starting with '@' leaves them out anyway).
  * DG_ETOOBIG when the prefix is longer than any table key can be, so nothing

@@ -1,4 +1,4 @@
-/* The provider's legacy rewind (storage-schema.md §9.5), made safe to cut
+/* The provider's legacy rewind (docs/storage-layout.md §8.3), made safe to cut
  * short and run again.
  *
  * Two phases. The plan reads, from the root down, each instance's current
@@ -163,7 +163,7 @@ static dg_err newest_started(struct walk *w, const az_entity *e, void *arg)
 }
 
 /* The current execution: the sentinel's ExecutionId, as the worker's own
- * history reader takes it (§9.9); without a sentinel, the newest
+ * history reader takes it (§8.7); without a sentinel, the newest
  * OrchestratorStarted row's, as the provider's rewind does. */
 static dg_err current_execution(struct walk *w, struct node *n)
 {

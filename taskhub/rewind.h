@@ -1,5 +1,5 @@
 /* Rewind of a failed orchestration as DurableTask.AzureStorage's
- * RewindTaskOrchestrationAsync does it (storage-schema.md §9.5): the legacy
+ * RewindTaskOrchestrationAsync does it (docs/storage-layout.md §8.3): the legacy
  * algorithm that rewrites the failure rows of the current execution's history
  * into GenericEvent rows, so that replay forgets them, resets the Instances
  * row to Pending and sends a GenericEvent message to the failed leaves. */

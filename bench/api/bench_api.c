@@ -1,17 +1,20 @@
 /* Management API benchmark (issue 3): requests per second and latency of
  * status, list (top=100) and start through a running gateway, next to the same
  * storage operations issued directly with the gateway's own storage and task
- * hub code in the same run, so the gateway's overhead (HTTP, routing, JSON)
- * shows as a ratio.
+ * hub code in the same run, so the gateway's overhead (HTTP, routing, key
+ * check, JSON) shows as a ratio. Both sides make the same storage calls: the
+ * direct status read and list page go through the functions the routes call
+ * (hub_instance_get, hub_query_instances) with the flags the routes pass for
+ * the requests sent here, so the $filter and $select are the same.
  *
- * usage: bench_api PORT HUB N   (AZURITE_CONNECTION_STRING names the storage)
+ * usage: bench_api PORT HUB N   (AZURITE_CONNECTION_STRING names the storage;
+ * BENCH_KEY, when set, is sent as x-functions-key, as users run the gateway)
  * Prints one line per operation and client, then the ratios. */
 #include "base/time.h"
-#include "storage/odata.h"
-#include "storage/table.h"
 #include "taskhub/client.h"
 #include "taskhub/hub.h"
 #include "taskhub/instance.h"
+#include "taskhub/query.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -79,6 +82,9 @@ static struct stats via_gateway(CURL *h, const char *method, const char *prefix,
 
 enum op { OP_STATUS, OP_LIST, OP_START };
 
+/* What the status and list routes read for a request without showInput=false. */
+#define STATUS_FLAGS (HUB_GET_INPUT | HUB_GET_OUTPUT)
+
 static struct stats direct(enum op op, int n, const char *prefix)
 {
     double *lat = calloc((size_t) n, sizeof *lat);
@@ -92,21 +98,16 @@ static struct stats direct(enum op op, int n, const char *prefix)
         az_ctx_init(&x, a);
         dg_err rc = DG_OK;
         if (op == OP_STATUS) {
-            /* What GET instances/{id} reads: the row, Input and Output included. */
+            /* What GET instances/{id} reads (showInput defaults to true): the
+             * row with HUB_INSTANCE_COLUMNS_NO_IO, Input and Output selected. */
             struct hub_instance in;
-            rc = hub_instance_get(az, &x, hub, dg_arena_printf(a, "seed-%d", i % 100),
-                                  HUB_GET_INPUT | HUB_GET_OUTPUT, &in);
+            rc = hub_instance_get(az, &x, hub, dg_arena_printf(a, "seed-%d", i % 100), STATUS_FLAGS, &in);
         } else if (op == OP_LIST) {
-            /* What GET instances?top=100 asks: one page of 100, entities left out. */
-            az_filter f;
-            az_filter_init(&f);
-            az_filter_cmp_str(&f, "PartitionKey", AZ_LT, "@");
-            az_filter_or(&f);
-            az_filter_cmp_str(&f, "PartitionKey", AZ_GE, "A");
-            struct az_query q = {.filter = dg_arena_strdup(a, az_filter_str(&f)), .top = 100};
-            az_filter_free(&f);
-            struct az_page pg;
-            rc = az_table_query(az, &x, dg_arena_printf(a, "%sInstances", hub), &q, &pg);
+            /* What GET instances?top=100 asks: one page of 100, the same filter
+             * (entities left out) and the same columns as the status read. */
+            struct hub_query q = {0};
+            struct hub_instance_page pg;
+            rc = hub_query_instances(az, &x, hub, &q, STATUS_FLAGS, 100, NULL, NULL, &pg);
             if (!rc && pg.n != 100)
                 rc = DG_EBADRESP;
         } else {
@@ -159,14 +160,22 @@ int main(int argc, char **argv)
     CURL *h = curl_easy_init();
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
     struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json");
+    const char *key = getenv("BENCH_KEY");
+    char key_header[512];
+    if (key && *key) {
+        snprintf(key_header, sizeof key_header, "x-functions-key: %s", key);
+        hd = curl_slist_append(hd, key_header);
+    }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
 
-    /* 200 instances to read and list: started through the gateway, then marked Completed. */
+    /* 200 instances to read and list, started through the gateway (Pending: status answers 202). */
     struct stats seed = via_gateway(h, "POST", "/durabletask/orchestrators/Bench/seed-", 200, 200, 202);
     if (seed.errors) {
         fprintf(stderr, "bench: seeding failed (%d errors)\n", seed.errors);
         return 1;
     }
+    printf("keys %s; both sides select %s,Input,Output\n", key && *key ? "on (x-functions-key)" : "off",
+           HUB_INSTANCE_COLUMNS_NO_IO);
     printf("%-8s %-16s %8s %8s %8s %6s\n", "op", "client", "ops/s", "p50 ms", "p99 ms", "errors");
     struct stats g[3], d[3];
     /* Each pair runs direct first, then through the gateway, twice, keeping the second (warm) run. */

@@ -1,5 +1,5 @@
-/* What bench_standin and bench_load both parse of HTTP/1.1: hex digits and
- * chunked bodies (RFC 9112 §7.1: sizes, extensions, trailers). Header-only:
+/* What bench_standin and bench_load both parse of HTTP/1.1: header lines, hex
+ * digits and chunked bodies (RFC 9112 §7.1: sizes, extensions, trailers). Header-only:
  * the two programs link nothing of the project. */
 #ifndef BENCH_HTTP1_H
 #define BENCH_HTTP1_H
@@ -7,6 +7,37 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+/* Whether line[0..n) is the header `name` (ignoring case); its value, trimmed
+ * of blanks and a trailing CR, in *value and *vl. */
+static inline bool http1_header_is(const char *line, size_t n, const char *name, const char **value,
+                                   size_t *vl)
+{
+    size_t nl = strlen(name);
+    if (n <= nl || line[nl] != ':' || strncasecmp(line, name, nl) != 0)
+        return false;
+    const char *v = line + nl + 1, *e = line + n;
+    while (v < e && (*v == ' ' || *v == '\t'))
+        v++;
+    while (e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+        e--;
+    *value = v;
+    *vl = (size_t) (e - v);
+    return true;
+}
+
+/* Whether the header value v[0..n) holds tok anywhere (ignoring case): enough
+ * for the few tokens the benchmarks look for. */
+static inline bool http1_has_token(const char *v, size_t n, const char *tok)
+{
+    size_t tl = strlen(tok);
+    for (size_t i = 0; i + tl <= n; i++)
+        if (strncasecmp(v + i, tok, tl) == 0)
+            return true;
+    return false;
+}
 
 static inline int http1_hexval(int ch)
 {

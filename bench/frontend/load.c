@@ -477,30 +477,6 @@ static void completed(struct lthr *t, struct lconn *c)
     start_send(t, c);
 }
 
-static bool header_is(const char *line, size_t n, const char *name, const char **value, size_t *vl)
-{
-    size_t nl = strlen(name);
-    if (n <= nl || line[nl] != ':' || strncasecmp(line, name, nl) != 0)
-        return false;
-    const char *v = line + nl + 1, *e = line + n;
-    while (v < e && (*v == ' ' || *v == '\t'))
-        v++;
-    while (e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-        e--;
-    *value = v;
-    *vl = (size_t) (e - v);
-    return true;
-}
-
-static bool has_token(const char *v, size_t n, const char *tok)
-{
-    size_t tl = strlen(tok);
-    for (size_t i = 0; i + tl <= n; i++)
-        if (strncasecmp(v + i, tok, tl) == 0)
-            return true;
-    return false;
-}
-
 /* A response head h[0..n): -1 bad, 0 more to read, 1 complete (no body). */
 static int parse_head(struct lconn *c, const char *h, size_t n)
 {
@@ -519,15 +495,15 @@ static int parse_head(struct lconn *c, const char *h, size_t n)
         const char *v;
         size_t vl;
         size_t ln = (size_t) (le - l);
-        if (header_is(l, ln, "Content-Length", &v, &vl)) {
+        if (http1_header_is(l, ln, "Content-Length", &v, &vl)) {
             cl = strtoull(v, NULL, 10);
             has_cl = true;
-        } else if (header_is(l, ln, "Transfer-Encoding", &v, &vl)) {
-            chunked = has_token(v, vl, "chunked");
-        } else if (header_is(l, ln, "Connection", &v, &vl)) {
-            if (has_token(v, vl, "close"))
+        } else if (http1_header_is(l, ln, "Transfer-Encoding", &v, &vl)) {
+            chunked = http1_has_token(v, vl, "chunked");
+        } else if (http1_header_is(l, ln, "Connection", &v, &vl)) {
+            if (http1_has_token(v, vl, "close"))
                 keep = false;
-            else if (has_token(v, vl, "keep-alive"))
+            else if (http1_has_token(v, vl, "keep-alive"))
                 keep = true;
         }
         l = le + 1;

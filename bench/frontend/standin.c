@@ -760,30 +760,6 @@ static void finish_request(struct thr *t, struct conn *c)
     send_bytes(t, c, c->ans.d, c->ans.len);
 }
 
-static bool header_is(const char *line, size_t n, const char *name, const char **value, size_t *vl)
-{
-    size_t nl = strlen(name);
-    if (n <= nl || line[nl] != ':' || strncasecmp(line, name, nl) != 0)
-        return false;
-    const char *v = line + nl + 1, *e = line + n;
-    while (v < e && (*v == ' ' || *v == '\t'))
-        v++;
-    while (e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-        e--;
-    *value = v;
-    *vl = (size_t) (e - v);
-    return true;
-}
-
-static bool contains_token(const char *v, size_t n, const char *tok)
-{
-    size_t tl = strlen(tok);
-    for (size_t i = 0; i + tl <= n; i++)
-        if (strncasecmp(v + i, tok, tl) == 0)
-            return true;
-    return false;
-}
-
 /* A complete request head h[0..n): parses it, makes the answer, sets up the body. */
 static void begin_request(struct thr *t, struct conn *c, const char *h, size_t n)
 {
@@ -805,7 +781,7 @@ static void begin_request(struct thr *t, struct conn *c, const char *h, size_t n
         size_t ln = (size_t) (le - l);
         const char *v;
         size_t vl;
-        if (header_is(l, ln, "Content-Length", &v, &vl)) {
+        if (http1_header_is(l, ln, "Content-Length", &v, &vl)) {
             char tmp[24];
             if (vl == 0 || vl >= sizeof tmp) {
                 refuse(t, c, 400, "InvalidHeaderValue", "Bad Content-Length.");
@@ -820,17 +796,17 @@ static void begin_request(struct thr *t, struct conn *c, const char *h, size_t n
                 refuse(t, c, 400, "InvalidHeaderValue", "Bad Content-Length.");
                 return;
             }
-        } else if (header_is(l, ln, "Transfer-Encoding", &v, &vl)) {
-            chunked = contains_token(v, vl, "chunked");
-        } else if (header_is(l, ln, "Connection", &v, &vl)) {
-            if (contains_token(v, vl, "close"))
+        } else if (http1_header_is(l, ln, "Transfer-Encoding", &v, &vl)) {
+            chunked = http1_has_token(v, vl, "chunked");
+        } else if (http1_header_is(l, ln, "Connection", &v, &vl)) {
+            if (http1_has_token(v, vl, "close"))
                 keep = false;
-            else if (contains_token(v, vl, "keep-alive"))
+            else if (http1_has_token(v, vl, "keep-alive"))
                 keep = true;
-        } else if (header_is(l, ln, "Expect", &v, &vl)) {
-            expect = contains_token(v, vl, "100-continue");
-        } else if (header_is(l, ln, "Prefer", &v, &vl)) {
-            prefer_nc = contains_token(v, vl, "return-no-content");
+        } else if (http1_header_is(l, ln, "Expect", &v, &vl)) {
+            expect = http1_has_token(v, vl, "100-continue");
+        } else if (http1_header_is(l, ln, "Prefer", &v, &vl)) {
+            prefer_nc = http1_has_token(v, vl, "return-no-content");
         }
         l = le + 1;
     }

@@ -2,49 +2,29 @@
 # The gateway's entity routes against the real worker (tests/interop/worker: DurableTask.Core
 # 3.11.2's entity dispatcher over DurableTask.AzureStorage 2.11.2, the counter entity of
 # Entities.cs) and the provider's own entity reader (worker_cli entity-get / entity-list).
+# A driver of run-suite.sh (CTest: interop_entities, in the sanitized build):
 #
-#   tests/interop/entities.sh GATEWAY_BINARY [OUTDIR]
+#   tests/interop/run-suite.sh entities path/to/durable-gateway
 #
-# Starts a private in-memory Azurite, the worker and the gateway (--no-auth), signals through
-# the gateway, and checks that the worker ran the operations, that the gateway reads what the
-# provider's reader reads, the shape of the Instances rows the worker wrote, and that a
-# gateway signal carries what the core client's own signal carries. OUTDIR (default: a temp
-# dir) receives the raw rows and messages. Not part of ctest: it needs the .NET SDK.
+# run-suite.sh starts Azurite, the worker (hub $DG_HUB) and the gateway with keys ($DG_URL,
+# $DG_KEY). This signals through the gateway and checks that the worker ran the operations,
+# that the gateway reads what the provider's reader reads, the shape of the Instances rows
+# the worker wrote, and that a gateway signal carries what the core client's own signal
+# carries. DG_ENTITIES_OUT (default: a temporary directory, removed) receives the raw rows
+# and messages. The counts go to $DG_COUNTS_FILE ("PASSED FAILED").
 set -u
-bin="${1:?usage: entities.sh GATEWAY_BINARY [OUTDIR]}"
-out="${2:-$(mktemp -d)}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-. "$root/scripts/lib/azurite.sh"
+: "${DG_URL:?run by run-suite.sh}" "${DG_KEY:?run by run-suite.sh}"
 . "$root/scripts/lib/worker.sh"
+if [ -n "${DG_ENTITIES_OUT:-}" ]; then out="$DG_ENTITIES_OUT"; else out=$(mktemp -d); trap 'rm -rf "$out"' EXIT; fi
 mkdir -p "$out"
 fail=0 pass=0
 check() { if eval "$2"; then pass=$((pass + 1)); echo "PASS $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi; }
-gw_pid=
-cleanup() {
-    [ -n "$gw_pid" ] && kill "$gw_pid" 2>/dev/null && wait "$gw_pid" 2>/dev/null
-    worker_stop
-    azurite_stop
-}
-trap cleanup EXIT
-
-worker_build || exit $?
-azurite_start memory "$out/azurite" || exit 1
-hub=EntInterop
-worker_start "$hub" 4 "$out/worker.log" || exit 1
-"$bin" --no-auth --connection-string "$AZURITE_CONNECTION_STRING" --task-hub "$hub" --port 0 \
-    > "$out/gateway.log" 2>&1 &
-gw_pid=$!
-port=
-for _ in $(seq 1 100); do
-    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$out/gateway.log" | grep -o '[0-9]*$')
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { echo "gateway did not start:"; cat "$out/gateway.log"; exit 1; }
-base="http://127.0.0.1:$port/runtime/webhooks/durabletask"
+base="$DG_URL/runtime/webhooks/durabletask"
+K=(-H "x-functions-key: $DG_KEY")
 
 signal() { # METHOD PATH CONTENT-TYPE BODY
-    curl -s -o /dev/null -w '%{http_code}' -X "$1" "$base/$2" ${3:+-H "Content-Type: $3"} ${4:+--data-binary "$4"}
+    curl -s "${K[@]}" -o /dev/null -w '%{http_code}' -X "$1" "$base/$2" ${3:+-H "Content-Type: $3"} ${4:+--data-binary "$4"}
 }
 check "signal add 5 is 202" '[ "$(signal POST "entities/Counter/k1?op=add" application/json 5)" = 202 ]'
 check "signal add 3 is 202" '[ "$(signal POST "entities/counter/k1?op=add" application/json 3)" = 202 ]'
@@ -86,13 +66,13 @@ check "row: '^' escaped, '@' not" '[ -n "$(row "@counter@a^^b@c")" ]'
 check "row: a big state is a blob URL" '[[ "$(row "@counter@big")" == *"\"Input\":\"http://"*"-largemessages/%40counter%40big/history-"*"-ExecutionStarted-"*"-Input.json.gz\""* ]]'
 
 # Reads: the gateway against the provider's reader.
-get() { curl -s "$base/$1"; }
+get() { curl -s "${K[@]}" "$base/$1"; }
 check "GET k1 = 8" '[ "$(get entities/counter/k1)" = 8 ]'
 check "GET obj = the object" '[ "$(get entities/counter/obj)" = "{\"a\":[1,true],\"s\":\"q\\\"\"}" ]'
 check "GET txt = the string" '[ "$(get entities/counter/txt)" = "\"hello \\\"there\\\"\"" ]'
 check "GET \$ = the empty key" '[ "$(get "entities/counter/\$")" = 1 ]'
 check "GET big = 50 KB" '[ "$(get entities/counter/big | wc -c)" -gt 50000 ]'
-check "GET gone is 404" '[ "$(curl -s -o /dev/null -w "%{http_code}" "$base/entities/counter/gone")" = 404 ]'
+check "GET gone is 404" '[ "$(curl -s "${K[@]}" -o /dev/null -w "%{http_code}" "$base/entities/counter/gone")" = 404 ]'
 worker_cli entity-list "" true > "$out/reader-list-state.jsonl" 2>/dev/null
 worker_cli entity-list "" false > "$out/reader-list.jsonl" 2>/dev/null
 get "entities?fetchState=true" > "$out/gateway-list-state.json"
@@ -144,5 +124,6 @@ extra = sorted(set(rc) - set(rg))
 assert extra == ["IsLockRequest", "createTrace"], extra
 EOF'
 
-echo "$pass passed, $fail failed (rows and messages in $out)"
+echo "$pass passed, $fail failed${DG_ENTITIES_OUT:+ (rows and messages in $out)}"
+[ -n "${DG_COUNTS_FILE:-}" ] && echo "$pass $fail" > "$DG_COUNTS_FILE"
 [ "$fail" -eq 0 ]

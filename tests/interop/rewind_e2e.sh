@@ -1,44 +1,28 @@
 #!/usr/bin/env bash
-# End-to-end rewind with the real Durable Task worker (tests/interop/worker):
+# End-to-end rewind with the real Durable Task worker (tests/interop/worker), a driver of
+# run-suite.sh (CTest: interop_rewind, in the sanitized build):
 #
-#   tests/interop/rewind_e2e.sh path/to/durable-gateway
+#   tests/interop/run-suite.sh rewind path/to/durable-gateway
 #
-# Starts a private in-memory Azurite, the worker and the gateway, then for FailOnce
-# (an activity that fails the first time) and FailOnceTree (the same at the leaves of a
-# tree of sub-orchestrations): starts it, waits for Failed, rewinds it through the
-# gateway, waits for Completed with output "recovered"; and does the same with the
-# framework's own rewind (the worker's "rewind" subcommand) on a twin instance. The
-# History rows each rewind changed must be the same, column for column, and so must
-# the whole final histories. Also the route's refusals: 404, 412, 400.
+# run-suite.sh starts Azurite, the worker (hub $DG_HUB) and the gateway with keys ($DG_URL,
+# $DG_KEY). For FailOnce (an activity that fails the first time) and FailOnceTree (the same
+# at the leaves of a tree of sub-orchestrations) this starts an instance, waits for Failed,
+# rewinds it through the gateway, waits for Completed with output "recovered"; and does the
+# same with the framework's own rewind (the worker's "rewind" subcommand) on a twin
+# instance. The History rows each rewind changed must be the same, column for column, and
+# so must the whole final histories. Also the route's refusals: 404, 412, 400.
 #
-# Exit 0: all passed; 1: a check failed; 77: dotnet (or node) is not installed.
-# REWIND_E2E_KEEP=1 keeps the rows and logs it compared.
+# Exit 0: all passed; 1: a check failed. The counts go to $DG_COUNTS_FILE ("PASSED FAILED").
+# REWIND_E2E_KEEP=1 keeps the rows it compared.
 set -u
-bin="${1:-}"
-if [ -z "$bin" ] || [ ! -x "$bin" ]; then
-    echo "usage: $0 path/to/durable-gateway" >&2
-    exit 2
-fi
-bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-for tool in dotnet node curl; do
-    if ! command -v $tool >/dev/null 2>&1; then
-        echo "SKIP: $tool is not installed"
-        exit 77
-    fi
-done
-. "$root/scripts/lib/azurite.sh"
+: "${DG_URL:?run by run-suite.sh}" "${DG_KEY:?run by run-suite.sh}"
 . "$root/scripts/lib/worker.sh"
 
-hub=RewindE2E
 tmp=$(mktemp -d)
-GW_PID= GW_WATCHDOG=
 cleanup() {
-    proc_stop "$GW_PID" "$GW_WATCHDOG" 5
-    worker_stop
-    azurite_stop
-    if [ -n "${REWIND_E2E_KEEP:-}" ]; then echo "rows and logs kept in $tmp"; else rm -rf "$tmp"; fi
+    if [ -n "${REWIND_E2E_KEEP:-}" ]; then echo "rows kept in $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -47,37 +31,18 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "PASS $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/    /'; }
 rows_js() { node "$here/rewind_rows.js" "$@"; }
-
-worker_build
-rc=$?
-[ $rc -eq 2 ] && { echo "SKIP: dotnet cannot build the worker"; exit 77; }
-[ $rc -ne 0 ] && exit 1
-azurite_start memory "$tmp/az" || exit 1
-worker_start "$hub" 4 "$tmp/worker.log" || exit 1
-
-"$bin" --no-auth --connection-string "$AZURITE_CONNECTION_STRING" --task-hub "$hub" --port 0 \
-    > "$tmp/gateway.log" 2>&1 &
-GW_PID=$!
-proc_watch "$GW_PID"
-GW_WATCHDOG=$PROC_WATCHDOG
-port=
-for _ in $(seq 1 100); do
-    port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/gateway.log")
-    [ -n "$port" ] && break
-    sleep 0.05
-done
-[ -n "$port" ] || { echo "gateway did not start:"; cat "$tmp/gateway.log"; exit 1; }
-api="http://127.0.0.1:$port/runtime/webhooks/durabletask"
+api="$DG_URL/runtime/webhooks/durabletask"
+K=(-H "x-functions-key: $DG_KEY")
 
 # post PATH: prints "CODE BODY".
 post() {
-    curl -s -X POST -o "$tmp/body" -w '%{http_code}' "$api/$1" > "$tmp/code"
+    curl -s "${K[@]}" -X POST -o "$tmp/body" -w '%{http_code}' "$api/$1" > "$tmp/code"
     echo "$(cat "$tmp/code") $(cat "$tmp/body")"
 }
 
 # status ID FIELD: one field of the gateway's status object ("" when absent).
 status() {
-    curl -s "$api/instances/$1" | node -e '
+    curl -s "${K[@]}" "$api/instances/$1" | node -e '
         let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
             try { const v = JSON.parse(s)[process.argv[1]]; console.log(v == null ? "" : typeof v === "string" ? v : JSON.stringify(v)); }
             catch { console.log(""); } });' "$2"
@@ -165,7 +130,7 @@ messages() {
 run_case() {
     local name="$1" orch="$2" input="$3" depth="$4" children="$5" mode="$6"
     local g="g-$name" w="w-$name" reason="rewind e2e $name" r
-    r=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    r=$(curl -s "${K[@]}" -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
         ${input:+--data "$input"} "$api/orchestrators/$orch/$g")
     [ "$r" = 202 ] || { bad "$name: start through the gateway answered $r"; return; }
     worker_cli start "$orch" "$w" ${input:+"$input"} > /dev/null || { bad "$name: worker start"; return; }
@@ -200,12 +165,12 @@ r=$(post "instances/nope/rewind")
 [ "$r" = '404 "No orchestration with instance ID \"$nope\" found."' ] && ok "unknown instance: 404, EXTNEW's text" || bad "unknown instance answered '$r'"
 r=$(post "instances/@counter@k/rewind")
 [ "${r%% *}" = 400 ] && grep -q '"Message"' <<< "$r" && ok "entity id: 400 form A" || bad "entity id answered '$r'"
-curl -s -o /dev/null -X POST -H 'Content-Type: application/json' "$api/orchestrators/WaitForEvent/g-running"
+curl -s "${K[@]}" -o /dev/null -X POST -H 'Content-Type: application/json' "$api/orchestrators/WaitForEvent/g-running"
 wait_status g-running Running 30
 r=$(post "instances/g-running/rewind")
 [ "$r" = '412 "This orchestration has status Running, but only orchestrations in the \"Failed\" state can be rewound."' ] &&
     ok "Running: 412, EXTNEW's text" || bad "Running answered '$r'"
-curl -s -o /dev/null -X POST -H 'Content-Type: application/json' --data '"x"' "$api/orchestrators/Echo/g-done"
+curl -s "${K[@]}" -o /dev/null -X POST -H 'Content-Type: application/json' --data '"x"' "$api/orchestrators/Echo/g-done"
 wait_status g-done Completed 30
 r=$(post "instances/g-done/rewind")
 [ "${r%% *}" = 412 ] && grep -q 'status Completed' <<< "$r" && ok "Completed: 412" || bad "Completed answered '$r'"
@@ -242,4 +207,5 @@ r=$(post "instances/g-once/rewind")
 [ "${r%% *}" = 412 ] && ok "rewinding a recovered instance again: 412" || bad "second rewind answered '$r'"
 
 echo "$pass passed, $fail failed"
+[ -n "${DG_COUNTS_FILE:-}" ] && echo "$pass $fail" > "$DG_COUNTS_FILE"
 [ $fail -eq 0 ]

@@ -7,6 +7,10 @@
 #   client   tests/interop/client/client-suite.js: the npm durable-functions DurableClient
 #   cli      tests/interop/cli-suite.js: the durable command-line client (the durable binary
 #            beside GATEWAY_BINARY), straight to storage and through the gateway
+#   rewind   tests/interop/rewind_e2e.sh: the gateway's rewind against the framework's own,
+#            row for row
+#   entities tests/interop/entities.sh: the entity routes against the worker's entity
+#            dispatcher and the provider's entity reader
 #
 # It starts a private in-memory Azurite, the worker (hub InteropHub, 4 partitions) and the
 # gateway with a key file; the client suite also starts a second gateway with --no-auth for
@@ -29,7 +33,9 @@ case "$suite" in
     worker) driver="$here/worker-suite.js" ;;
     client) driver="$here/client/client-suite.js" ;;
     cli) driver="$here/cli-suite.js" ;;
-    *) echo "usage: run-suite.sh worker|client|cli GATEWAY_BINARY [RESULTS_FILE]" >&2; exit 2 ;;
+    rewind) driver="$here/rewind_e2e.sh" ;;
+    entities) driver="$here/entities.sh" ;;
+    *) echo "usage: run-suite.sh worker|client|cli|rewind|entities GATEWAY_BINARY [RESULTS_FILE]" >&2; exit 2 ;;
 esac
 if [ ! -x "$gateway" ]; then
     echo "run-suite: gateway binary '$gateway' is not executable" >&2
@@ -135,8 +141,8 @@ gw_start() {
 }
 
 # The worker's orchestrations, as the host knows its functions: start refuses other names
-# with 400 (http-api.md §4.1) instead of leaving a Pending instance no worker can run.
-ORCHESTRATORS=E1_HelloSequence,WaitForEvent,CustomStatusTimer,FailOnce,AlwaysFail,ContinueAsNewCounter,ParentOrchestration,LargePayload,Echo
+# with 400 (docs/http-api.md §4.1) instead of leaving a Pending instance no worker can run.
+ORCHESTRATORS=E1_HelloSequence,WaitForEvent,CustomStatusTimer,FailOnce,FailOnceTree,AlwaysFail,ContinueAsNewCounter,ParentOrchestration,LargePayload,Echo
 gw_start gateway --key-file "$work/keys.json" --orchestrators "$ORCHESTRATORS"
 DG_URL="http://127.0.0.1:$GW_PORT"
 DG_RPC_URL=""
@@ -151,7 +157,10 @@ export DG_HUB="$HUB" DG_WORKER_DLL="$WORKER_DLL" DG_PARTITIONS=4 AZURITE_CONNECT
 export NODE_PATH="$root/node_modules"
 export DG_COUNTS_FILE="$work/counts"
 # The driver too runs under a watchdog, so a killed harness leaves nothing behind.
-node "$driver" &
+case "$driver" in
+    *.sh) bash "$driver" & ;;
+    *) node "$driver" & ;;
+esac
 NODE_PID=$!
 proc_watch "$NODE_PID"
 NODE_WATCHDOG=$PROC_WATCHDOG

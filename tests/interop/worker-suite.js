@@ -214,7 +214,7 @@ const parseResult = (v) => {
     }
 };
 
-/** The host's transformation (http-api.md §6.2) of the framework's raw history. */
+/** The host's transformation (docs/http-api.md §6.2) of the framework's raw history. */
 function expectedHistory(raw, { showInput = true, showHistoryOutput = false } = {}) {
     const out = [];
     const scheduled = new Map();

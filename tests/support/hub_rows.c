@@ -43,7 +43,7 @@ void hub_rows_instance(dg_arena *a, const char *hub, const struct seed_instance 
 }
 
 /* Row 0 OrchestratorStarted, row 1 ExecutionStarted, then scheduled and
- * completed tasks, the last ExecutionCompleted (§4.1, §4.5). */
+ * completed tasks, the last ExecutionCompleted (docs/storage-layout.md §5.1, §5.3). */
 static void history_event(az_entity *e, dg_arena *a, const char *id, int i, int events, dg_ticks t0)
 {
     const char *type;

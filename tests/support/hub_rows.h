@@ -1,5 +1,5 @@
-/* Task-hub rows as DurableTask.AzureStorage writes them (storage-schema.md
- * §3, §4), built in memory with no storage call and no assertion: for the
+/* Task-hub rows as DurableTask.AzureStorage writes them (docs/storage-layout.md
+ * §4, §5), built in memory with no storage call and no assertion: for the
  * test seeders (hub_seed.h) and the benchmarks' seeders alike. Everything
  * lives in the arena given. */
 #ifndef DG_TEST_HUB_ROWS_H

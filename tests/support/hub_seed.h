@@ -1,6 +1,7 @@
 /* Task-hub rows and blobs as DurableTask.AzureStorage writes them
- * (storage-schema.md §3, §4, §6; the rows themselves come from hub_rows.h), for route tests, and the counts a
- * test checks storage with afterwards. Every call asserts success; everything lives in the arena given. */
+ * (docs/storage-layout.md §4, §5, §7; the rows themselves come from hub_rows.h), for route tests, and the
+ * counts a test checks storage with afterwards. Every call asserts success; everything lives in the arena
+ * given. */
 #ifndef DG_TEST_HUB_SEED_H
 #define DG_TEST_HUB_SEED_H
 

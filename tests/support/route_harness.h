@@ -40,7 +40,7 @@ const char *th_header(const rt_response *rs, const char *name);
 /* The body parsed (asserts it is JSON with the API's content type); freed with the arena. */
 cJSON *th_json(struct th *t, const rt_response *rs);
 
-/* An Instances row as a worker leaves it (storage-schema.md §3). */
+/* An Instances row as a worker leaves it (docs/storage-layout.md §4). */
 void th_seed_instance(struct th *t, const char *id, const char *name, const char *status, const char *input,
                       const char *output);
 /* Creates the hub's Instances table (and nothing else). */

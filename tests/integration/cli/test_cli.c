@@ -751,7 +751,8 @@ Test(cli, purge_history_every_status_by_default)
         if (m == GATEWAY)
             seed_purgeable(t.hub, 20, 0);
         struct run r = RUN(m, "purge-history");
-        /* As Core Tools: no --runtime-status is every status, Running included (storage-schema.md §9.8). */
+        /* As Core Tools: no --runtime-status is every status, Running included (docs/storage-layout.md §8.6).
+         */
         cr_assert_eq(cJSON_GetObjectItem(json_ok(&r, mode_name[m]), "instancesDeleted")->valueint, 20, "%s",
                      r.out);
         cr_assert_eq(cJSON_GetArraySize(ids_left(t.hub)), 0);

@@ -3,6 +3,7 @@
 set -u
 bin="$1"
 fail=0; pass=0
+. "$(dirname "$0")/../../support/gateway.sh"
 check() { if eval "$2"; then pass=$((pass+1)); echo "PASS $1"; else fail=$((fail+1)); echo "FAIL $1"; fi; }
 
 check "version prints" '"$bin" --version | grep -q "^durable-gateway [0-9]"'
@@ -31,12 +32,7 @@ log=$(mktemp)
 "$bin" --port 0 --connection-string UseDevelopmentStorage=true --key-file "$keys" > "$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -f "$log" "$keys"' EXIT
-port=""
-for i in $(seq 1 100); do
-    port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log")
-    [ -n "$port" ] && break
-    sleep 0.05
-done
+port=$(listening_port "$log")
 check "listens on a free port" '[ -n "$port" ]'
 body=$(curl -s -w ' %{http_code}' "http://127.0.0.1:$port/healthz")
 check "/healthz answers 200 healthy" 'grep -q "\"status\":\"healthy\"" <<<"$body" && [ "${body##* }" = 200 ]'
@@ -61,14 +57,14 @@ check "a key under an encoded name or holding ';' never reaches the log" '! grep
 # Raw bytes in the target (curl refuses them, so the request is written by hand).
 printf 'GET /runtime/webhooks/durabletask/instances/x\x1b[2J\x01\x7f\xff?a=\x1b HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n' |
     timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; cat >&3; cat <&3 >/dev/null" 2>/dev/null
-sleep 0.2
+until_true 10 in_file "$log" 'instances/x\\x1b'   # its request line is in the log
 check "raw control and non-UTF-8 bytes of a target are escaped in the log" '! LC_ALL=C grep -q "$(printf "[\x01\x1b\x7f\xff]")" "$log" && grep -q "instances/x\\\\x1b\[2J\\\\x01\\\\x7f\\\\xff?a=\\\\x1b" "$log"'
 kill -TERM $pid; wait $pid; rc=$?
 check "SIGTERM stops it cleanly" '[ $rc -eq 0 ]'
 log2=$(mktemp)
 "$bin" --port 0 --connection-string UseDevelopmentStorage=true --no-auth > "$log2" 2>&1 &
 pid2=$!
-sleep 0.3
+listening_port "$log2" >/dev/null   # started (or gave up waiting)
 kill -TERM $pid2; wait $pid2
 check "--no-auth says so loudly" 'grep -q "AUTH IS DISABLED" "$log2"'
 rm -f "$log2"
@@ -79,12 +75,7 @@ printf '{"port": 0, "no-auth": true, "connection-string": "UseDevelopmentStorage
 log3=$(mktemp)
 AzureWebJobsStorage= "$bin" --config "$cfg" > "$log3" 2>&1 &
 pid3=$!
-port3=""
-for i in $(seq 1 100); do
-    port3=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log3")
-    [ -n "$port3" ] && break
-    sleep 0.05
-done
+port3=$(listening_port "$log3")
 check "a config file sets the options" '[ -n "$port3" ] && grep -q "AUTH IS DISABLED" "$log3"'
 kill -TERM $pid3; wait $pid3
 printf '{"port": 0, "bogus-option": 1}' > "$cfg"

@@ -4,6 +4,7 @@
 set -u
 bin="$1"
 fail=0; pass=0
+. "$(dirname "$0")/../../support/gateway.sh"
 check() { if eval "$2"; then pass=$((pass+1)); echo "PASS $1"; else fail=$((fail+1)); echo "FAIL $1"; fi; }
 
 log=$(mktemp)
@@ -11,12 +12,7 @@ hdr=$(mktemp)
 "$bin" --port 0 --connection-string "$AZURITE_CONNECTION_STRING" --no-auth --task-hub EmptyHub1 > "$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -f "$log" "$hdr"' EXIT
-port=""
-for i in $(seq 1 100); do
-    port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log")
-    [ -n "$port" ] && break
-    sleep 0.05
-done
+port=$(listening_port "$log")
 check "listens" '[ -n "$port" ]'
 base="http://127.0.0.1:$port/runtime/webhooks/durabletask"
 

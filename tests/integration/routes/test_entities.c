@@ -1,9 +1,9 @@
-/* The entity routes (http-api.md §4.12) through the router, with no socket,
+/* The entity routes (docs/http-api.md §4.12) through the router, with no socket,
  * over Instances rows seeded in a real Azurite exactly as the real worker left
  * them: DurableTask.Core 3.11.2's entity dispatcher over DurableTask.AzureStorage
  * 2.11.2 (tests/interop/worker, the counter entity of Entities.cs; the rows
  * were dumped with `worker_cli rows Instances`). Legacy-format rows follow the
- * extension's scheduler (storage-schema.md §12.4). Signals are checked in the
+ * extension's scheduler (docs/storage-layout.md §9.2). Signals are checked in the
  * control queue they land on. */
 #include "base/time.h"
 #include "routes/handlers.h"
@@ -54,7 +54,7 @@ static const char *table(void)
     return dg_arena_printf(a, "%sInstances", hub);
 }
 
-/* An entity row as the worker checkpoints it after a batch (§12.3). */
+/* An entity row as the worker checkpoints it after a batch (docs/storage-layout.md §9.2). */
 static void seed_entity(const char *id, const char *input, const char *custom, const char *created)
 {
     az_ctx x;
@@ -124,7 +124,7 @@ static void setup(void)
     seed_entity("@legacy@seven", LEGACY_7, EXISTS, "2024-05-04T00:00:00.1Z");
     seed_entity("@legacy@txt", LEGACY_TXT, EXISTS, "2024-05-04T00:00:01Z");
     seed_entity("@legacy@gone", CORE_DELETED, "{}", "2024-05-04T00:00:02Z");
-    /* Inconsistent on purpose: the two list modes read different columns (§12.6). */
+    /* Inconsistent on purpose: the two list modes read different columns (docs/storage-layout.md §9.3). */
     seed_entity("@odd@statusonly", CORE_DELETED, EXISTS, "2024-05-05T00:00:00Z");
     seed_entity("@odd@stateonly", CORE_5, "{}", "2024-05-05T00:00:01Z");
     seed_orchestration("interop-warmup-1", "2024-05-01T09:55:05.3183250Z");
@@ -553,7 +553,7 @@ Test(entities, read_only_keys_read_and_may_not_signal)
 
 /* ---- signal ----------------------------------------------------------- */
 
-/* The one message of the queue the entity is routed to (§12.2), parsed; every
+/* The one message of the queue the entity is routed to (docs/storage-layout.md §9.1), parsed; every
  * other control queue must be empty. */
 static cJSON *the_message(const char *entity_id)
 {
@@ -627,7 +627,8 @@ static const char *request_of(cJSON *envelope, const char *entity_id)
     assert_type_first(oi, "DurableTask.Core.OrchestrationInstance");
     cr_assert_str_eq(names_of(oi), "$type,InstanceId,ExecutionId");
     cr_assert_str_eq(member(oi, "InstanceId")->valuestring, entity_id);
-    cr_assert(cJSON_IsNull(member(oi, "ExecutionId")), "ExecutionId must be null (§12.8)");
+    cr_assert(cJSON_IsNull(member(oi, "ExecutionId")),
+              "ExecutionId must be null (docs/storage-layout.md §9.5)");
     cJSON *ev = member(tm, "Event");
     assert_type_first(ev, "DurableTask.Core.History.EventRaisedEvent");
     cr_assert_str_eq(names_of(ev),

@@ -1,5 +1,5 @@
 /* GET instances/{id} with showHistory, showHistoryOutput and showInput
- * (http-api.md §4.3, §6) through the router, with no socket, over History rows
+ * (docs/http-api.md §4.3, §6) through the router, with no socket, over History rows
  * a real DurableTask.AzureStorage worker wrote (tests/integration/routes/history,
  * made by its regen.sh) seeded into a real Azurite, blobs included as the worker
  * gzipped them. The raw reading (taskhub/history.c) is checked against the

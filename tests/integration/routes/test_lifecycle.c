@@ -1,6 +1,6 @@
-/* Raise event (http-api.md §4.7), terminate (§4.8), suspend and resume (§4.9)
+/* Raise event (docs/http-api.md §4.7), terminate (§4.8), suspend and resume (§4.9)
  * through the router over a real Azurite: the status checks, the content
- * checks, and the one control-queue message each sends (storage-schema.md §7, §9). */
+ * checks, and the one control-queue message each sends (docs/storage-layout.md §6, §8). */
 #include "taskhub/hub.h"
 #include "tests/support/route_harness.h"
 

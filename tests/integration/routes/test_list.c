@@ -1,4 +1,4 @@
-/* GET instances (http-api.md §4.4) through the router, with no socket, over
+/* GET instances (docs/http-api.md §4.4) through the router, with no socket, over
  * Instances rows seeded in DurableTask.AzureStorage's exact format in a real
  * Azurite: every filter alone and combined, invalid values ignored, escaped
  * ids, prefix ranges and their neighbours, entity rows, paging by

@@ -1,4 +1,4 @@
-/* Start (http-api.md §4.1) and restart (§4.11) through the router, against a
+/* Start (docs/http-api.md §4.1) and restart (§4.11) through the router, against a
  * real Azurite: status, headers and body, and what landed in storage (the
  * ExecutionStarted message, the Instances row, the hub's artefacts, blobs). */
 #include "base/time.h"
@@ -81,7 +81,7 @@ Test(start, creates_the_hub_sends_the_message_then_writes_the_row)
     size_t i = 0;
     for (cJSON *it = b->child; it; it = it->next, i++)
         cr_assert_str_eq(it->string, keys[i], "key %zu", i);
-    cr_assert_eq(i, 8, "exactly the eight keys of §5.2, no rewindPostUri");
+    cr_assert_eq(i, 8, "exactly the eight keys of docs/http-api.md §5.2, no rewindPostUri");
     cr_assert_str_eq(jstr(b, "id"), "order 42");
     cr_assert_str_eq(jstr(b, "statusQueryGetUri"), status_uri);
     cr_assert_str_eq(jstr(b, "terminatePostUri"),
@@ -307,7 +307,7 @@ Test(start, routes_to_the_discovered_partition_count)
     h.exists = false;
     cr_assert_eq(hub_ensure(&h, &x), DG_OK);
     hub_cache_clear();
-    /* "abc" is partition 3 of 4 but 1 of 2 (storage-schema.md §5). */
+    /* "abc" is partition 3 of 4 but 1 of 2 (docs/storage-layout.md §3). */
     cr_assert_eq(th_do(&t, "POST", "/durabletask/orchestrators/Hello/abc", NULL, NULL).status, 202);
     cJSON *m = th_take_message(&t, "abc", 2);
     cr_assert_str_eq(jstr(m, "TaskMessage.OrchestrationInstance.InstanceId"), "abc");

@@ -1,4 +1,4 @@
-/* DELETE instances/{id} and DELETE instances (http-api.md §4.5, §4.6) through
+/* DELETE instances/{id} and DELETE instances (docs/http-api.md §4.5, §4.6) through
  * the router, with no socket, over Instances rows, History rows and
  * large-message blobs seeded in DurableTask.AzureStorage's exact format in a
  * real Azurite; each test checks the answer and what is left in storage. */
@@ -162,7 +162,8 @@ Test(purge, one_missing_is_404_and_orphan_history_stays)
     rt_response rs = purge_one("orphan");
     cr_assert_eq(rs.status, 404);
     cr_assert_null(rs.body);
-    cr_assert_eq(count_history(c, a, hub, "orphan"), 6, "no Instances row, no purge (§9.8)");
+    cr_assert_eq(count_history(c, a, hub, "orphan"), 6,
+                 "no Instances row, no purge (docs/storage-layout.md §8.6)");
     cr_assert_eq(purge_one("orphan").status, 404);
 }
 

@@ -1,4 +1,4 @@
-/* POST instances/{id}/rewind (http-api.md §4.10, storage-schema.md §9.5)
+/* POST instances/{id}/rewind (docs/http-api.md §4.10, docs/storage-layout.md §8.3)
  * through the router, with no socket, over History and Instances rows that the
  * real worker wrote (fixtures/README.md says how they were captured). The
  * expected rows are the ones the framework's own rewind left: after the

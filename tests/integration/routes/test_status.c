@@ -1,4 +1,4 @@
-/* GET instances/{id} (http-api.md §4.3) through the router, with no socket,
+/* GET instances/{id} (docs/http-api.md §4.3) through the router, with no socket,
  * over Instances rows seeded in DurableTask.AzureStorage's exact format in a
  * real Azurite. Also the router's path, query and key rules. */
 #include "base/time.h"
@@ -21,7 +21,7 @@ static const char *keyfile =
     "{\"masterKey\":\"master-key-0123456789\",\"systemKeys\":{\"durabletask_extension\":"
     "\"ext-key-0123456789\",\"other_extension\":\"other-key-0123456789\"}}";
 
-/* The row a worker leaves behind (storage-schema.md §3). */
+/* The row a worker leaves behind (docs/storage-layout.md §4). */
 static void seed(const char *id, const char *status, const char *input, const char *output,
                  const char *custom)
 {

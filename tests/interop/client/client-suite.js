@@ -1,11 +1,11 @@
 // The client suite: the npm durable-functions package's DurableClient (pinned in the root
-// package.json), built in plain node as http-api.md §8.5 describes, against the gateway and
+// package.json), built in plain node, against the gateway and
 // the real Durable Task worker, in both of its URL modes:
 //   rpc     rpcBaseUrl = http://127.0.0.1:PORT/durabletask/ on a second gateway run with
 //           --no-auth: the host's local RPC listener checks no key, and the client sends none;
 //   legacy  no rpcBaseUrl: the webhook templates (managementUrls, creationUrls, baseUrl) with
 //           code=<system key>, WEBSITE_HOSTNAME set so the client keeps their origin.
-// Each call is checked against what it returns with the Functions host (http-api.md §8.3).
+// Each call is checked against what it returns with the Functions host.
 // Run through tests/interop/run-suite.sh client.
 'use strict';
 const path = require('node:path');
@@ -19,7 +19,7 @@ const {
 const HELLO = ['Hello Tokyo!', 'Hello Seattle!', 'Hello London!'];
 const BULK = 110; // more than one page of 100
 
-/** The durableClient binding data the host would hand the function (http-api.md §7). */
+/** The durableClient binding data the host would hand the function. */
 function clientData(mode) {
     const base = `${env.url}/runtime/webhooks/durabletask`;
     const code = `code=${env.key}`;
@@ -115,7 +115,7 @@ function modeScenarios(mode) {
         await rejects(client.getStatus(id('nobody')), /replied with HTTP 404 response/, 'unknown instance');
     });
 
-    scenario('getStatus with history: the host\'s historyEvents (status.history stays undefined, §8.6)', async () => {
+    scenario('getStatus with history: the host\'s historyEvents (status.history stays undefined, docs/http-api.md §7.3)', async () => {
         seen.length = 0;
         const st = await client.getStatus(id('e1'), { showHistory: true, showHistoryOutput: true, showInput: true });
         checkEqual(st.history, undefined, 'status.history');
@@ -140,7 +140,7 @@ function modeScenarios(mode) {
         check(Array.isArray(all), `getStatusAll gave ${show(all)}`);
         check(seen.filter((s) => s.token).length >= 1, `no continuation token over ${all.length} instances`);
         // The service query also returns entities (ids "@name@key"); the gateway leaves them
-        // out of the orchestration list, as http-api.md §4.4 allows.
+        // out of the orchestration list, as docs/http-api.md §4.4 allows.
         const fwAll = (await cliList()).filter((s) => !s.instanceId.startsWith('@'));
         checkEqual(all.map((s) => s.instanceId).sort(), fwAll.map((s) => s.instanceId).sort(), 'getStatusAll ids vs the framework');
         check(typeof all[0].createdTime === 'string', 'getStatusAll items are converted (the host\'s are raw)');

@@ -1,5 +1,5 @@
 // Durable entities on the worker, through DurableTask.Core's own entity dispatcher
-// (TaskEntityDispatcher, the "core format" scheduler of storage-schema.md §12.1), and
+// (TaskEntityDispatcher, the "core format" scheduler of docs/storage-layout.md §9), and
 // client commands over the provider's native entity queries, so the gateway's entity
 // routes can be compared with what the real reader answers.
 //

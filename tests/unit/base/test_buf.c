@@ -37,7 +37,9 @@ Test(buf, a_failed_append_poisons_the_buffer)
     cr_assert_eq(dg_buf_addf(&b, "%d", 1), DG_ETOOBIG);
     cr_assert_eq(dg_buf_err(&b), DG_ETOOBIG);
     cr_assert_eq(b.len, 0);
-    cr_assert_null(dg_buf_take(&b), "a poisoned buffer hands out nothing");
+    dg_arena *a = dg_arena_create();
+    cr_assert_null(dg_buf_take(&b, a), "a poisoned buffer hands out nothing");
+    dg_arena_destroy(a);
     /* take, reset and free start the buffer over. */
     cr_assert_eq(dg_buf_err(&b), DG_OK);
     cr_assert_eq(dg_buf_adds(&b, "0123456789"), DG_OK);
@@ -62,10 +64,13 @@ Test(buf, long_formatted_append)
     big[sizeof big - 1] = '\0';
     cr_assert_eq(dg_buf_addf(&b, "<%s>", big), DG_OK);
     cr_assert_eq(b.len, 1001);
-    char *t = dg_buf_take(&b);
+    dg_arena *a = dg_arena_create();
+    char *t = dg_buf_take(&b, a);
     cr_assert_eq(t[0], '<');
+    cr_assert_eq(strlen(t), 1001);
     cr_assert_eq(b.len, 0);
-    free(t);
+    cr_assert_null(b.d, "the buffer's own memory is freed");
+    dg_arena_destroy(a);
 }
 
 /* Sizes whose block header or rounding would wrap abort instead of handing

@@ -1,5 +1,5 @@
 /* routes/history.c: the host's rewrite of the raw history into historyEvents
- * (http-api.md §6.2), on raw events written the way taskhub/history.c (and
+ * (docs/http-api.md §6.2), on raw events written the way taskhub/history.c (and
  * DurableTask.Core) writes them. */
 #include "routes/handlers.h"
 

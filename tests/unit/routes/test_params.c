@@ -1,4 +1,4 @@
-/* routes/params.c: the lenient timestamps of http-api.md §1.3, ints, comma
+/* routes/params.c: the lenient timestamps of docs/http-api.md §1.3, ints, comma
  * lists, runtimeStatus, and the continuation token's codec (header-safe,
  * defensive on input). */
 #include "base/b64.h"

@@ -1,5 +1,5 @@
 /* routes/status.c: how stored text becomes input, output and customStatus
- * (http-api.md §5.1): the whole text must be one JSON value, else it is a string. */
+ * (docs/http-api.md §5.1): the whole text must be one JSON value, else it is a string. */
 #include "routes/handlers.h"
 
 #include <criterion/criterion.h>

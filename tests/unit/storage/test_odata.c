@@ -28,20 +28,15 @@ Test(odata, filter_builder)
     az_filter_open(&f);
     az_filter_cmp_i32(&f, "n", AZ_GE, -2);
     az_filter_or(&f);
-    az_filter_cmp_i64(&f, "big", AZ_LT, 9000000000LL);
+    az_filter_cmp_i32(&f, "m", AZ_LT, 2147483647);
     az_filter_close(&f);
-    az_filter_and(&f);
-    az_filter_cmp_bool(&f, "ok", AZ_NE, false);
     az_filter_and(&f);
     dg_ticks t;
     dg_iso_parse("2020-01-01T00:00:00Z", 20, &t);
     az_filter_cmp_datetime(&f, "CreatedTime", AZ_GT, t);
-    az_filter_and(&f);
-    az_filter_cmp_double(&f, "d", AZ_LE, 2.0);
     cr_assert_str_eq(az_filter_str(&f),
-                     "PartitionKey eq 'o''neil' and (n ge -2 or big lt 9000000000L) and ok ne "
-                     "false and CreatedTime gt datetime'2020-01-01T00:00:00.0000000Z' and d le "
-                     "2.0");
+                     "PartitionKey eq 'o''neil' and (n ge -2 or m lt 2147483647) and CreatedTime "
+                     "gt datetime'2020-01-01T00:00:00.0000000Z'");
     az_filter_free(&f);
 }
 
@@ -74,8 +69,9 @@ Test(odata, misuse_is_an_error)
     az_filter_free(&f);
 
     az_filter_init(&f);
-    az_filter_cmp_guid(&f, "g", AZ_EQ, "not-a-guid'");
-    cr_assert_null(az_filter_str(&f));
+    az_filter_open(&f);
+    az_filter_close(&f);
+    cr_assert_null(az_filter_str(&f), "an empty parenthesis");
     az_filter_free(&f);
 }
 

@@ -1,7 +1,7 @@
 /* taskhub/entity.c without storage: ids, lower case, key rules, the two
  * scheduler-state formats as the real worker and the extension write them
- * (storage-schema.md §12.4-12.5), the list filter of §12.7 and the request
- * message of §12.8. */
+ * (docs/storage-layout.md §9.2), the list filter of §9.4 and the request
+ * message of §9.5. */
 #include "taskhub/entity.h"
 
 #include "taskhub/keys.h"

@@ -1,9 +1,10 @@
 /* taskhub/history.c, the pure steps: which rows are the current execution
- * (storage-schema.md §9.9), how one row becomes its HistoryEvent object
- * (§4.3-4.5, http-api.md §6.1), the enum tables (§8) and Newtonsoft's dates.
+ * (docs/storage-layout.md §8.7), how one row becomes its HistoryEvent object
+ * (§5.3, docs/http-api.md §6.1), the enum tables (docs/storage-layout.md §10) and Newtonsoft's dates.
  * tests/integration/routes/test_history.c checks the same against the real
  * framework's reading of real rows. */
 #include "taskhub/history.h"
+#include "taskhub/instance.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

@@ -1,5 +1,5 @@
-/* taskhub/keys.c: the key-escaping vectors of storage-schema.md §2 and the
- * FNV-1a partition vectors of §5. */
+/* taskhub/keys.c: the key-escaping vectors of docs/storage-layout.md §2 and the
+ * FNV-1a partition vectors of §3. */
 #include "taskhub/instance.h"
 #include "taskhub/keys.h"
 
