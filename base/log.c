@@ -67,27 +67,126 @@ size_t dg_log_escape(char *out, size_t cap, const char *s, size_t n)
     return w;
 }
 
-void dg_log(enum dg_log_level lvl, const char *reqid, const char *fmt, ...)
+/* A line being built: bounded, always room to close it (a JSON object ends
+ * whatever was cut). */
+#define LINE_CAP  12288
+#define LINE_TAIL 8
+
+struct line {
+    char b[LINE_CAP];
+    size_t at;
+};
+
+static void put(struct line *l, const char *s, size_t n)
 {
-    static const char *const tags[] = {"debug", "info", "warn", "error"};
-    if ((int) lvl < g_level)
-        return;
-    char msg[2048];
-    char line[4 * sizeof msg + 128];
+    if (l->at + n > LINE_CAP - LINE_TAIL)
+        n = LINE_CAP - LINE_TAIL - l->at;
+    memcpy(l->b + l->at, s, n);
+    l->at += n;
+}
+
+static void puts_(struct line *l, const char *s)
+{
+    put(l, s, strlen(s));
+}
+
+enum esc { ESC_PLAIN, ESC_JSON, ESC_QUOTED };
+
+/* s escaped as dg_log_escape does (no control byte, valid UTF-8, '\'
+ * doubled), then, for JSON, '"' and '\' escaped, and for a quoted text
+ * value '"' as \". */
+static void put_esc(struct line *l, const char *s, size_t n, enum esc how)
+{
+    char tmp[4 * 2048 + 8];
+    size_t m = dg_log_escape(tmp, sizeof tmp, s, n);
+    for (size_t i = 0; i < m; i++) {
+        char ch = tmp[i];
+        bool esc = (how == ESC_JSON && (ch == '"' || ch == '\\')) || (how == ESC_QUOTED && ch == '"');
+        if (l->at + 2 > LINE_CAP - 64) /* room left to close the value and the line */
+            break;
+        if (esc)
+            l->b[l->at++] = '\\';
+        l->b[l->at++] = ch;
+    }
+}
+
+static _Atomic int g_format = DG_LOG_TEXT;
+
+void dg_log_set_format(enum dg_log_format f)
+{
+    g_format = (int) f;
+}
+
+int dg_log_format_parse(const char *s)
+{
+    if (strcasecmp(s, "text") == 0)
+        return DG_LOG_TEXT;
+    if (strcasecmp(s, "json") == 0)
+        return DG_LOG_JSON;
+    return -1;
+}
+
+bool dg_log_enabled(enum dg_log_level lvl)
+{
+    return (int) lvl >= g_level;
+}
+
+static const char *const tags[] = {"debug", "info", "warn", "error"};
+
+/* The time, the level, the id and the message. */
+static void begin(struct line *l, bool json, enum dg_log_level lvl, const char *reqid, const char *msg,
+                  size_t mn)
+{
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s [", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-                     tags[lvl]);
-    if (n < 0 || (size_t) n >= sizeof line)
-        return;
-    size_t at = (size_t) n;
+    char t[80];
+    snprintf(t, sizeof t, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
     const char *id = reqid ? reqid : "-";
-    at += dg_log_escape(line + at, 64, id, strlen(id));
-    memcpy(line + at, "] ", 3);
-    at += 2;
+    size_t idn = strnlen(id, 64);
+    l->at = 0;
+    if (json) {
+        puts_(l, "{\"time\":\"");
+        puts_(l, t);
+        puts_(l, "\",\"level\":\"");
+        puts_(l, tags[lvl]);
+        puts_(l, "\",\"request_id\":");
+        if (reqid) {
+            puts_(l, "\"");
+            put_esc(l, id, idn, ESC_JSON);
+            puts_(l, "\"");
+        } else {
+            puts_(l, "null");
+        }
+        puts_(l, ",\"msg\":\"");
+        put_esc(l, msg, mn, ESC_JSON);
+        puts_(l, "\"");
+        return;
+    }
+    char head[112];
+    snprintf(head, sizeof head, "%s %-5s [", t, tags[lvl]);
+    puts_(l, head);
+    put_esc(l, id, idn, ESC_PLAIN);
+    puts_(l, "] ");
+    put_esc(l, msg, mn, ESC_PLAIN);
+}
+
+/* One write per line, so lines from different threads do not interleave. */
+static void end(struct line *l, bool json)
+{
+    if (json)
+        l->b[l->at++] = '}';
+    l->b[l->at++] = '\n';
+    fwrite(l->b, 1, l->at, stderr);
+}
+
+void dg_log(enum dg_log_level lvl, const char *reqid, const char *fmt, ...)
+{
+    if ((int) lvl < g_level)
+        return;
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
     int m = vsnprintf(msg, sizeof msg, fmt, ap);
@@ -95,14 +194,50 @@ void dg_log(enum dg_log_level lvl, const char *reqid, const char *fmt, ...)
     if (m < 0)
         m = 0;
     size_t mn = (size_t) m < sizeof msg ? (size_t) m : sizeof msg - 1;
-    dg_log_escape(line + at, sizeof line - at, msg, mn);
-    /* One fputs per line, so lines from different threads do not interleave. */
-    size_t len = strlen(line);
-    if (len >= sizeof line - 1)
-        len = sizeof line - 2;
-    line[len] = '\n';
-    line[len + 1] = '\0';
-    fputs(line, stderr);
+    struct line l;
+    bool json = g_format == DG_LOG_JSON;
+    begin(&l, json, lvl, reqid, msg, mn);
+    end(&l, json);
+}
+
+void dg_log_fields(enum dg_log_level lvl, const char *reqid, dg_arena *a, const char *msg,
+                   const struct dg_log_field *f, size_t n)
+{
+    if ((int) lvl < g_level)
+        return;
+    dg_arena *own = a ? NULL : dg_arena_create();
+    struct line l;
+    bool json = g_format == DG_LOG_JSON;
+    begin(&l, json, lvl, reqid, msg, strlen(msg));
+    for (size_t i = 0; i < n && l.at < LINE_CAP - 128; i++) {
+        char num[48];
+        const char *v = num;
+        bool str = f[i].type == DG_LOGF_STR;
+        if (str && f[i].s)
+            v = dg_redact(a ? a : own, f[i].s);
+        else if (str)
+            v = json ? "null" : "-";
+        else if (f[i].type == DG_LOGF_INT)
+            snprintf(num, sizeof num, "%lld", f[i].i);
+        else
+            snprintf(num, sizeof num, "%.3f", f[i].d);
+        puts_(&l, json ? ",\"" : " ");
+        puts_(&l, f[i].key);
+        puts_(&l, json ? "\":" : "=");
+        if (!str || !f[i].s) {
+            puts_(&l, v);
+            continue;
+        }
+        size_t vn = strlen(v);
+        bool quote = json || vn == 0 || strpbrk(v, " \"=") != NULL;
+        if (quote)
+            puts_(&l, "\"");
+        put_esc(&l, v, vn, json ? ESC_JSON : quote ? ESC_QUOTED : ESC_PLAIN);
+        if (quote)
+            puts_(&l, "\"");
+    }
+    end(&l, json);
+    dg_arena_destroy(own);
 }
 
 /* 0: not a secret; 1: a query parameter (ends at '&', ';' or a space); 2: a

@@ -7,12 +7,23 @@
 
 #include "base/arena.h"
 
+#include <stdbool.h>
+
 enum dg_log_level { DG_LOG_DEBUG, DG_LOG_INFO, DG_LOG_WARN, DG_LOG_ERROR };
 
 void dg_log_set_level(enum dg_log_level lvl);
 enum dg_log_level dg_log_get_level(void);
 /* Parses "debug", "info", "warn", "error"; -1 if unknown. */
 int dg_log_level_parse(const char *s);
+
+/* text (the default): "TIME LEVEL [ID] MESSAGE key=value ..."; json: one
+ * object per line, {"time","level","request_id","msg", fields...}. */
+enum dg_log_format { DG_LOG_TEXT, DG_LOG_JSON };
+void dg_log_set_format(enum dg_log_format f);
+/* Parses "text", "json"; -1 if unknown. */
+int dg_log_format_parse(const char *s);
+/* Whether a line of lvl would be written (to skip building fields for nothing). */
+bool dg_log_enabled(enum dg_log_level lvl);
 
 /* One line: the time, the level, the request id, then the formatted message
  * with every byte that could forge or garble a line escaped (dg_log_escape):
@@ -27,6 +38,26 @@ void dg_log(enum dg_log_level lvl, const char *reqid, const char *fmt, ...)
  * are. Stops before an escape that would not fit whole. Returns the length
  * written. */
 size_t dg_log_escape(char *out, size_t cap, const char *s, size_t n);
+
+/* A field of a structured line: a string (NULL is written as null), an
+ * integer or a number. */
+struct dg_log_field {
+    const char *key; /* a plain name: letters, digits and '_' */
+    enum { DG_LOGF_STR, DG_LOGF_INT, DG_LOGF_NUM } type;
+    const char *s;
+    long long i;
+    double d;
+};
+#define DG_LOGF_S(k, v) ((struct dg_log_field){.key = (k), .type = DG_LOGF_STR, .s = (v)})
+#define DG_LOGF_I(k, v) ((struct dg_log_field){.key = (k), .type = DG_LOGF_INT, .i = (long long) (v)})
+#define DG_LOGF_N(k, v) ((struct dg_log_field){.key = (k), .type = DG_LOGF_NUM, .d = (double) (v)})
+
+/* One line of msg and fields. Every string value goes through dg_redact
+ * (in a, or a temporary arena when a is NULL) and is escaped like a message;
+ * in text, a value holding a space, '"' or '=' (or nothing) is quoted,
+ * key="..." with '"' written as \". */
+void dg_log_fields(enum dg_log_level lvl, const char *reqid, dg_arena *a, const char *msg,
+                   const struct dg_log_field *f, size_t n);
 
 #define DG_DEBUG(id, ...) dg_log(DG_LOG_DEBUG, (id), __VA_ARGS__)
 #define DG_INFO(id, ...)  dg_log(DG_LOG_INFO, (id), __VA_ARGS__)

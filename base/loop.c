@@ -10,6 +10,7 @@
 #include "base/loop.h"
 
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "base/time.h"
 
 #include <errno.h>
@@ -160,6 +161,7 @@ struct dg_co {
     int64_t deadline;
     enum dg_cancel cancel;
     bool wrote;
+    struct dg_trace *trace;
 #ifdef DG_ASAN
     void *fake;
     const void *caller_bottom;
@@ -169,7 +171,15 @@ struct dg_co {
 
 static _Thread_local dg_loop *tl_loop;
 static _Thread_local dg_co *tl_current;
-static _Atomic uint64_t g_alive;
+/* Coroutines alive: a private per-thread gauge (base/metrics.h), not an
+ * atomic every loop would share on each create and end. */
+static dg_metric *g_alive;
+static pthread_once_t g_alive_once = PTHREAD_ONCE_INIT;
+
+static void alive_init(void)
+{
+    g_alive = dg_metric_register(&(struct dg_metric_def){.type = DG_METRIC_GAUGE});
+}
 
 /* ---- the calling thread's own loop ---- */
 
@@ -365,6 +375,7 @@ static void trim_fired(struct dg_timer *t)
 
 dg_loop *dg_loop_create(void)
 {
+    pthread_once(&g_alive_once, alive_init); /* before any coroutine is made */
     dg_loop *l = dg_xcalloc(1, sizeof *l);
     l->ep = epoll_create1(EPOLL_CLOEXEC);
     int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -537,7 +548,7 @@ static void tree_unlink(dg_co *co)
 static void co_end(dg_co *co)
 {
     tree_unlink(co);
-    atomic_fetch_sub(&g_alive, 1);
+    dg_metric_gauge_add(g_alive, 0, -1);
     if (co->done)
         co->done(co, co->arg);
     co_unref(co);
@@ -594,7 +605,7 @@ dg_co *dg_co_create(dg_loop *l, dg_co_fn fn, void *arg, void (*done)(dg_co *, vo
     if (r->members)
         r->members->tprev = co;
     r->members = co;
-    atomic_fetch_add(&g_alive, 1);
+    dg_metric_gauge_add(g_alive, 0, 1);
     return co;
 }
 
@@ -716,6 +727,16 @@ void dg_co_cancel(dg_co *co, enum dg_cancel why)
 enum dg_cancel dg_co_cancelled(void)
 {
     return tl_current ? tl_current->root->cancel : DG_CANCEL_NONE;
+}
+
+void dg_co_set_trace(dg_co *co, struct dg_trace *t)
+{
+    co->root->trace = t;
+}
+
+struct dg_trace *dg_co_trace(void)
+{
+    return tl_current ? tl_current->root->trace : NULL;
 }
 
 void dg_co_mark_write(void)
@@ -860,5 +881,6 @@ void dg_loop_run(dg_loop *l)
 
 void dg_loop_stats(struct dg_loop_stats *out)
 {
-    out->coroutines = atomic_load(&g_alive);
+    pthread_once(&g_alive_once, alive_init);
+    out->coroutines = (uint64_t) dg_metric_value(g_alive, 0);
 }

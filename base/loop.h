@@ -123,6 +123,13 @@ int64_t dg_co_deadline(void);
 void dg_co_cancel(dg_co *co, enum dg_cancel why);
 /* Why the running coroutine's tree was cancelled (DG_CANCEL_NONE: it was not, or outside any). */
 enum dg_cancel dg_co_cancelled(void);
+/* The request co's tree works for (base/trace.h); it must outlive every
+ * member of the tree. A member whose root ended first (its own root then)
+ * has none. */
+struct dg_trace;
+void dg_co_set_trace(dg_co *co, struct dg_trace *t);
+/* The running tree's, NULL outside a coroutine or when none was set. */
+struct dg_trace *dg_co_trace(void);
 /* Marks the running tree as having sent a write to storage: from then on a
  * hang-up no longer cancels it, so a request never stops half-written. */
 void dg_co_mark_write(void);

@@ -209,7 +209,7 @@ elif start_standin --delay-ms 8000 && start_gateway; then
     (
         max=0
         while [ ! -f "$work/sampler.stop" ]; do
-            v=$(curl -s --max-time 1 "http://127.0.0.1:$gport/metrics" | sed -n 's/^dg_requests_open //p')
+            v=$(curl -s --max-time 1 "http://127.0.0.1:$gport/metrics" | sed -n 's/^durable_gateway_requests_in_flight //p')
             [ -n "$v" ] && [ "$v" -gt "$max" ] && { max=$v; echo "$max" >"$work/open.max"; }
             sleep 0.2
         done
@@ -230,7 +230,7 @@ elif start_standin --delay-ms 8000 && start_gateway; then
     [ "$inflight" -gt 0 ] || inflight=$pend
     [ "${inflight:-0}" -ge 9000 ] || v="FAIL (only ${inflight:-0} in flight)"
     row "4  KiB RSS per in-flight request, 10000" "$per" "-" "-" "<= 24 KiB" "$v"
-    echo "      VmRSS base $base KiB, peak $peak KiB; in flight: dg_requests_open max $open, storage reads" \
+    echo "      VmRSS base $base KiB, peak $peak KiB; in flight: durable_gateway_requests_in_flight max $open, storage reads" \
         "pending at once max $pend (stand-in); $(field answered "$last") answered (stand-in delay 8 s)"
     echo "      gateway $cpu_note"
 else

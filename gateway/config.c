@@ -33,6 +33,8 @@ static const struct opt opts[] = {
     {"connection-string", "AzureWebJobsStorage", OPT_STR, OFF(connection_string), NULL, 0, 0,
      "Azure Storage connection string of the task hub (UseDevelopmentStorage=true for Azurite)"},
     {"log-level", "DG_LOG_LEVEL", OPT_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error"},
+    {"log-format", "DG_LOG_FORMAT", OPT_STR, OFF(log_format), "text", 0, 0,
+     "text, or json: one object per line (time, level, request_id, msg and the line's fields)"},
     {"threads", "DG_THREADS", OPT_LONG, OFF(threads), "0", 0, 256,
      "event loops, each a thread serving HTTP and storage calls (0: one per core)"},
     {"request-timeout-ms", "DG_REQUEST_TIMEOUT_MS", OPT_LONG, OFF(request_timeout_ms), "30000", 100, 3600000,

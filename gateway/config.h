@@ -12,6 +12,7 @@ struct gw_config {
     long port;                     /* default 7071, the Functions host's local port */
     const char *connection_string; /* secret-bearing: never log it */
     const char *log_level;
+    const char *log_format;
     long threads;              /* event loops (0: one per core) */
     long request_timeout_ms;   /* deadline of a whole request */
     long shutdown_grace_ms;    /* SIGTERM: time for running requests before they are cut */

@@ -96,6 +96,12 @@ int main(int argc, char **argv)
         return 2;
     }
     dg_log_set_level((enum dg_log_level) lvl);
+    int fmt = dg_log_format_parse(cfg.log_format);
+    if (fmt < 0) {
+        fprintf(stderr, "durable-gateway: --log-format must be text or json\n");
+        return 2;
+    }
+    dg_log_set_format((enum dg_log_format) fmt);
 
     char why[256];
     if (cfg.tls_cert && gw_tls_init(cfg.tls_cert, cfg.tls_key, why, sizeof why) != 0) {

@@ -3,12 +3,11 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/time.h"
+#include "gateway/metrics.h"
 #include "storage/transfer.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +46,7 @@ struct gw_proxy {
     const char *origin;    /* the gateway's as the client called it (rewritten links) */
     const char *up_origin; /* the upstream's scheme://host[:port] */
     int refs;              /* the request, and the answer while the daemon holds it */
-    int64_t t0_ms;
+    int64_t t0_us;
 
     CURL *h;
     struct curl_slist *hdrs;
@@ -82,90 +81,6 @@ struct gw_proxy {
     struct dg_timer timer;
     int64_t suspended_at, active_at;
 };
-
-/* ---- counters: one block per loop thread, summed when scraped ---- */
-
-#define PX_BUCKETS 12
-static const double px_bounds[PX_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                             0.1,   0.25,   0.5,   1,    2.5,   10};
-
-struct px_stats {
-    _Atomic uint64_t by_class[6]; /* 0: no answer (502/504 of ours), 1xx..5xx */
-    _Atomic uint64_t bucket[PX_BUCKETS + 1];
-    _Atomic uint64_t sum_us, count;
-    struct px_stats *next;
-};
-
-static pthread_mutex_t g_stats_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct px_stats *g_stats;
-static _Thread_local struct px_stats *t_stats;
-
-static struct px_stats *stats(void)
-{
-    if (!t_stats) {
-        t_stats = dg_xcalloc(1, sizeof *t_stats); /* lives as long as the process: it is summed */
-        pthread_mutex_lock(&g_stats_lock);
-        t_stats->next = g_stats;
-        g_stats = t_stats;
-        pthread_mutex_unlock(&g_stats_lock);
-    }
-    return t_stats;
-}
-
-static void count(int status, bool ours, int64_t us)
-{
-    struct px_stats *st = stats();
-    int cls = ours || status < 100 || status > 599 ? 0 : status / 100;
-    atomic_fetch_add_explicit(&st->by_class[cls], 1, memory_order_relaxed);
-    double s = (double) us / 1e6;
-    int b = 0;
-    while (b < PX_BUCKETS && s > px_bounds[b])
-        b++;
-    atomic_fetch_add_explicit(&st->bucket[b], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&st->sum_us, (uint64_t) us, memory_order_relaxed);
-    atomic_fetch_add_explicit(&st->count, 1, memory_order_relaxed);
-}
-
-const char *gw_proxy_metrics(dg_arena *a)
-{
-    uint64_t cls[6] = {0}, bucket[PX_BUCKETS + 1] = {0}, sum = 0, n = 0;
-    pthread_mutex_lock(&g_stats_lock);
-    for (struct px_stats *st = g_stats; st; st = st->next) {
-        for (int i = 0; i < 6; i++)
-            cls[i] += atomic_load_explicit(&st->by_class[i], memory_order_relaxed);
-        for (int i = 0; i <= PX_BUCKETS; i++)
-            bucket[i] += atomic_load_explicit(&st->bucket[i], memory_order_relaxed);
-        sum += atomic_load_explicit(&st->sum_us, memory_order_relaxed);
-        n += atomic_load_explicit(&st->count, memory_order_relaxed);
-    }
-    pthread_mutex_unlock(&g_stats_lock);
-    static const char *const names[6] = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
-    const char *t =
-        "# HELP durable_gateway_upstream_requests_total Requests passed through to the app, by "
-        "the class of the app's status (none: the app gave no answer, the gateway's own 502/504).\n"
-        "# TYPE durable_gateway_upstream_requests_total counter\n";
-    for (int i = 0; i < 6; i++)
-        t = dg_arena_printf(a, "%sdurable_gateway_upstream_requests_total{code=\"%s\"} %llu\n", t, names[i],
-                            (unsigned long long) cls[i]);
-    t = dg_arena_printf(
-        a,
-        "%s# HELP durable_gateway_upstream_request_duration_seconds Time from a passed-through "
-        "request's head to its answer's head.\n"
-        "# TYPE durable_gateway_upstream_request_duration_seconds histogram\n",
-        t);
-    uint64_t cum = 0;
-    for (int i = 0; i < PX_BUCKETS; i++) {
-        cum += bucket[i];
-        t = dg_arena_printf(a, "%sdurable_gateway_upstream_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-                            t, px_bounds[i], (unsigned long long) cum);
-    }
-    cum += bucket[PX_BUCKETS];
-    return dg_arena_printf(a,
-                           "%sdurable_gateway_upstream_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
-                           "durable_gateway_upstream_request_duration_seconds_sum %.6f\n"
-                           "durable_gateway_upstream_request_duration_seconds_count %llu\n",
-                           t, (unsigned long long) cum, (double) sum / 1e6, (unsigned long long) n);
-}
 
 /* ---- headers ---- */
 
@@ -203,7 +118,7 @@ struct collect {
     gw_proxy *p;
     const char *connection;
     const char *xff, *xfproto, *xfhost, *host;
-    bool accept;
+    bool accept, request_id;
     struct rt_param *all;
     size_t nall, cap;
 };
@@ -231,6 +146,8 @@ static enum MHD_Result each_header(void *cls, enum MHD_ValueKind kind, const cha
         c->host = value;
     if (strcasecmp(key, "Accept") == 0)
         c->accept = true;
+    if (strcasecmp(key, "X-Request-Id") == 0)
+        c->request_id = true;
     if (hop_by_hop(key) || (c->connection && named_in(c->connection, key)))
         return MHD_YES;
     c->p->hdrs = curl_slist_append(c->p->hdrs, dg_arena_printf(c->p->a, "%s: %s", key, value));
@@ -566,12 +483,20 @@ static enum MHD_Result queue_error(gw_proxy *p, int status, const char *msg)
 {
     rt_response rs = {0};
     rt_set_message(&rs, p->a, status, msg);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(rs.body_len, (void *) rs.body, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs.content_type);
+    MHD_add_response_header(r, "X-Request-Id", p->reqid);
     if (status == 503)
-        rt_set_header(&rs, p->a, "Retry-After", "1");
+        MHD_add_response_header(r, "Retry-After", "1");
     p->queued = true;
-    count(status, true, (dg_mono_ms() - p->t0_ms) * 1000);
     p->status = status;
-    return gw_send_response(p->conn, &rs);
+    p->bytes_out += rs.body_len;
+    enum MHD_Result ret = MHD_queue_response(p->conn, (unsigned) status, r);
+    MHD_destroy_response(r);
+    return ret;
 }
 
 static enum MHD_Result queue_answer(gw_proxy *p)
@@ -622,8 +547,8 @@ static enum MHD_Result queue_answer(gw_proxy *p)
             v = rewrite_location(p, v);
         MHD_add_response_header(r, name, *v ? v : " ");
     }
+    MHD_add_response_header(r, "X-Request-Id", p->reqid);
     p->queued = true;
-    count(p->status, false, (dg_mono_ms() - p->t0_ms) * 1000);
     enum MHD_Result ret = MHD_queue_response(p->conn, (unsigned) p->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -645,7 +570,8 @@ gw_proxy *gw_proxy_begin(const struct gw_proxy_conf *pc, const struct gw_proxy_h
     p->method = dg_arena_strdup(a, method);
     p->uri = uri;
     p->refs = 1;
-    p->t0_ms = p->active_at = dg_mono_ms();
+    p->t0_us = dg_mono_us();
+    p->active_at = dg_mono_ms();
     p->length = -1;
     p->out_limit = OUT_CAP;
     dg_timer_init(&p->timer, on_timer, p);
@@ -665,6 +591,8 @@ gw_proxy *gw_proxy_begin(const struct gw_proxy_conf *pc, const struct gw_proxy_h
     if ((trust && c.xfhost) || c.host)
         p->hdrs = curl_slist_append(
             p->hdrs, dg_arena_printf(a, "X-Forwarded-Host: %s", trust && c.xfhost ? c.xfhost : c.host));
+    if (!c.request_id) /* the app's logs join the gateway's on the id the client got */
+        p->hdrs = curl_slist_append(p->hdrs, dg_arena_printf(a, "X-Request-Id: %s", reqid));
     p->hdrs = curl_slist_append(p->hdrs, "Expect:"); /* the client's own 100-continue was answered by us */
     if (!c.accept)
         p->hdrs = curl_slist_append(p->hdrs, "Accept:"); /* nothing libcurl would add on its own */
@@ -794,8 +722,8 @@ void gw_proxy_end(gw_proxy *p)
     }
     curl_slist_free_all(p->hdrs);
     p->hdrs = NULL;
-    if (!p->queued)
-        count(0, true, (dg_mono_ms() - p->t0_ms) * 1000); /* the client left first */
+    /* To the answer's last byte; status 0 when the client left before one was queued. */
+    gw_metrics_upstream(p->queued ? p->status : 0, dg_mono_us() - p->t0_us);
     p->gone = true;
     unref(p);
 }
@@ -820,6 +748,11 @@ void gw_proxy_cut(gw_proxy *p)
 int gw_proxy_status(const gw_proxy *p)
 {
     return p->status;
+}
+
+uint64_t gw_proxy_bytes_out(const gw_proxy *p)
+{
+    return p->bytes_out;
 }
 
 /* ---- rewriting the app's check-status links ---- */

@@ -48,14 +48,11 @@ void gw_proxy_end(gw_proxy *p);
 /* Shutdown: a request not yet answered is answered 503; an answer streaming
  * is cut. */
 void gw_proxy_cut(gw_proxy *p);
-/* The status the client was (or will be) answered; 0 before the upstream's head. */
+/* The status the client was answered; 0 before an answer was queued. */
 int gw_proxy_status(const gw_proxy *p);
 
-/* Prometheus text of the pass-through's counters (every loop's, summed). */
-const char *gw_proxy_metrics(dg_arena *a);
-
-/* The front end's answer writer, shared with the proxy's own errors. */
-enum MHD_Result gw_send_response(struct MHD_Connection *conn, rt_response *rs);
+/* The answer's bytes sent so far (body only), for the access line. */
+uint64_t gw_proxy_bytes_out(const gw_proxy *p);
 
 /* The check-status links of an upstream answer, rewritten (exposed for
  * tests): in the top-level JSON object body, the string values of the

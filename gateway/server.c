@@ -5,9 +5,11 @@
 #include "base/log.h"
 #include "base/loop.h"
 #include "base/mem.h"
-#include "base/rand.h"
+#include "base/metrics.h"
 #include "base/time.h"
 #include "gateway/proxy.h"
+#include "base/trace.h"
+#include "gateway/metrics.h"
 #include "gateway/ready.h"
 #include "gateway/tls.h"
 #include "gateway/wait.h"
@@ -49,9 +51,9 @@ struct gw_server {
     gw_waits *waits;
     unsigned port;
     int listen_fd;
-    char origin[64];            /* http://listen:port, when a request has no usable Host */
-    _Atomic long open_requests; /* made by the URI callback, not yet completed */
-    _Atomic long running;       /* requests whose handler runs (in a coroutine) */
+    char origin[64]; /* http://listen:port, when a request has no usable Host */
+    /* requests made by the URI callback and not yet completed, and those whose
+     * handler runs: gateway/metrics.h's in-flight and running gauges */
     _Atomic uint64_t deadlines, hangups, shutdown_cut;
     int nworkers;
     struct gw_worker *workers;
@@ -79,8 +81,13 @@ struct request {
     struct gw_worker *wk;
     struct MHD_Connection *conn;
     dg_arena *arena;
-    char *uri; /* path and query exactly as sent */
-    char reqid[13];
+    char *uri;             /* path and query exactly as sent */
+    struct dg_trace trace; /* the request id, and the storage calls for the access line */
+    unsigned route;        /* gateway/metrics.h's route index */
+    int status;            /* of the answer queued; 0: none (yet) */
+    size_t bytes_in, bytes_out;
+    int64_t t0_us;
+    char method[16]; /* as sent (cut), for the access line */
     dg_buf body;
     int started;
     int too_big;
@@ -88,7 +95,6 @@ struct request {
     int held;         /* suspended in the long-poll: waiter below */
     int64_t t0_ms;
     int64_t deadline_ms; /* t0_ms + --request-timeout-ms */
-    const char *method;
     struct gw_waiter waiter;
     /* the handler, run in a coroutine on the worker's loop */
     rt_request req;
@@ -118,20 +124,17 @@ static void on_deadline(struct dg_timer *t);
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct gw_worker *wk = cls;
-    atomic_fetch_add(&wk->s->open_requests, 1);
+    gw_metrics_in_flight(1);
     struct request *rq = dg_xcalloc(1, sizeof *rq);
     rq->wk = wk;
     rq->conn = conn;
     dg_timer_init(&rq->limit, on_deadline, rq);
-    rq->t0_ms = dg_mono_ms();
+    rq->t0_us = dg_mono_us();
+    rq->t0_ms = rq->t0_us / 1000;
     rq->arena = dg_arena_create();
     rq->uri = dg_arena_strdup(rq->arena, uri ? uri : "/");
-    /* 48 random bits, hex: fast, no system call (base/rand.h) */
-    static const char hex[] = "0123456789abcdef";
-    unsigned long long r = dg_random_fast();
-    for (int i = 0; i < 12; i++)
-        rq->reqid[i] = hex[(r >> (4 * i)) & 15];
-    rq->reqid[12] = '\0';
+    rq->route = gw_metrics_route_of(0);
+    dg_trace_id_make(rq->trace.id); /* until the headers bring the client's own */
     dg_buf_init(&rq->body, BODY_CAP);
     return rq;
 }
@@ -165,10 +168,12 @@ static void release_shared(void *cls)
     rt_shared_unref(cls);
 }
 
-/* Queues rs. A shared body is not copied: its reference passes to the
- * response and is released when libmicrohttpd is done with it. */
-enum MHD_Result gw_send_response(struct MHD_Connection *conn, rt_response *rs)
+/* Queues rs with the request's X-Request-Id. A shared body is not copied:
+ * its reference passes to the response and is released when libmicrohttpd is
+ * done with it. */
+static enum MHD_Result send_response(struct request *rq, rt_response *rs)
 {
+    struct MHD_Connection *conn = rq->conn;
     struct MHD_Response *r;
     if (rs->shared) {
         r = MHD_create_response_from_buffer_with_free_callback_cls(rs->body_len, (void *) rs->body,
@@ -192,65 +197,95 @@ enum MHD_Result gw_send_response(struct MHD_Connection *conn, rt_response *rs)
         const char *v = rs->headers[i].value;
         MHD_add_response_header(r, rs->headers[i].name, *v ? v : " ");
     }
+    MHD_add_response_header(r, "X-Request-Id", rq->trace.id);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned) rs->status, r);
     MHD_destroy_response(r);
+    if (ret == MHD_YES) {
+        rq->status = rs->status;
+        rq->bytes_out = strcmp(rq->method, "HEAD") == 0 ? 0 : rs->body_len;
+    }
     return ret;
 }
 
-/* Prometheus text of the gateway's own counters: storage calls and the long-poll. */
-static enum MHD_Result send_metrics(struct gw_server *s, struct MHD_Connection *conn, dg_arena *a)
+/* /metrics: every registered metric (requests, storage calls: recorded per
+ * thread and summed now), the counts kept by the pipeline, the long-poll and
+ * the status reads, and the process's (docs/metrics.md). */
+static enum MHD_Result send_metrics(struct request *rq)
 {
-    struct az_stats st;
-    az_client_stats(s->env.storage, &st);
+    gw_server *s = rq->wk->s;
     struct gw_wait_stats w;
     gw_waits_stats(s->waits, &w);
     struct rt_status_stats ss;
     rt_status_stats(&ss);
     struct dg_loop_stats ls;
     dg_loop_stats(&ls);
-    const char *more = dg_arena_printf(
-        a,
-        "# TYPE dg_requests_running gauge\ndg_requests_running %ld\n"
-        "# TYPE dg_request_deadlines_total counter\ndg_request_deadlines_total %llu\n"
-        "# TYPE dg_request_hangups_total counter\ndg_request_hangups_total %llu\n"
-        "# TYPE dg_request_shutdown_cut_total counter\ndg_request_shutdown_cut_total %llu\n"
-        "# TYPE dg_status_reads_total counter\ndg_status_reads_total %llu\n"
-        "# TYPE dg_status_reads_collapsed_total counter\ndg_status_reads_collapsed_total %llu\n"
-        "# TYPE dg_status_cache_hits_total counter\ndg_status_cache_hits_total %llu\n"
-        "# TYPE dg_coroutines gauge\ndg_coroutines %llu\n"
-        "# TYPE dg_storage_ready gauge\ndg_storage_ready %d\n",
-        atomic_load(&s->running), (unsigned long long) atomic_load(&s->deadlines),
-        (unsigned long long) atomic_load(&s->hangups), (unsigned long long) atomic_load(&s->shutdown_cut),
-        (unsigned long long) ss.reads, (unsigned long long) ss.collapsed, (unsigned long long) ss.cache_hits,
-        (unsigned long long) ls.coroutines, gw_ready_ok(&s->ready) ? 1 : 0);
-    const char *txt = dg_arena_printf(
-        a,
-        "# TYPE dg_storage_requests_total counter\ndg_storage_requests_total %llu\n"
-        "# TYPE dg_storage_connections_total counter\ndg_storage_connections_total %llu\n"
-        "# TYPE dg_storage_retries_total counter\ndg_storage_retries_total %llu\n"
-        "# TYPE dg_wait_held gauge\ndg_wait_held %llu\n"
-        "# TYPE dg_wait_instances gauge\ndg_wait_instances %llu\n"
-        "# TYPE dg_wait_reads_total counter\ndg_wait_reads_total %llu\n"
-        "# TYPE dg_wait_completed_total counter\ndg_wait_completed_total %llu\n"
-        "# TYPE dg_wait_timeouts_total counter\ndg_wait_timeouts_total %llu\n"
-        "# TYPE dg_wait_disconnects_total counter\ndg_wait_disconnects_total %llu\n"
-        "# TYPE dg_requests_open gauge\ndg_requests_open %ld\n%s%s",
-        (unsigned long long) st.requests, (unsigned long long) st.connections,
-        (unsigned long long) st.retries, (unsigned long long) w.held, (unsigned long long) w.groups,
-        (unsigned long long) w.reads, (unsigned long long) w.completed, (unsigned long long) w.timeouts,
-        (unsigned long long) w.disconnects, atomic_load(&s->open_requests), more,
-        s->proxy.upstream ? gw_proxy_metrics(a) : "");
-    rt_response rs = {
-        .status = 200, .content_type = "text/plain; version=0.0.4", .body = txt, .body_len = strlen(txt)};
-    return gw_send_response(conn, &rs);
+    dg_buf b;
+    dg_buf_init(&b, (size_t) 64 << 20); /* the series are bounded: far below this */
+    static const struct {
+        enum dg_metric_type t;
+        const char *name, *help;
+    } fixed[] = {
+        {DG_METRIC_COUNTER, "durable_gateway_request_deadlines_total",
+         "Requests cut at --request-timeout-ms (answered 504)."},
+        {DG_METRIC_COUNTER, "durable_gateway_request_hangups_total",
+         "Requests whose client hung up while the handler ran."},
+        {DG_METRIC_COUNTER, "durable_gateway_request_shutdown_cuts_total",
+         "Requests cut at shutdown after the grace (answered 503)."},
+        {DG_METRIC_COUNTER, "durable_gateway_status_reads_total", "Storage reads made for status requests."},
+        {DG_METRIC_COUNTER, "durable_gateway_status_reads_collapsed_total",
+         "Status requests answered by a read another request made."},
+        {DG_METRIC_COUNTER, "durable_gateway_status_cache_hits_total",
+         "Status requests answered from a recent read (--status-cache-ms)."},
+        {DG_METRIC_GAUGE, "durable_gateway_coroutines", "Coroutines alive on every loop."},
+        {DG_METRIC_GAUGE, "durable_gateway_storage_ready", "1 while /readyz answers 200, else 0."},
+        {DG_METRIC_GAUGE, "durable_gateway_waits_held", "Long-poll requests held now."},
+        {DG_METRIC_GAUGE, "durable_gateway_wait_instances", "Instances the held long-polls wait on."},
+        {DG_METRIC_COUNTER, "durable_gateway_wait_reads_total", "Status reads made for held long-polls."},
+        {DG_METRIC_COUNTER, "durable_gateway_waits_completed_total",
+         "Long-polls answered because their instance finished."},
+        {DG_METRIC_COUNTER, "durable_gateway_wait_timeouts_total",
+         "Long-polls answered 202 at their timeout."},
+        {DG_METRIC_COUNTER, "durable_gateway_wait_disconnects_total",
+         "Long-polls whose client hung up while held."},
+    };
+    const double v[] = {
+        (double) atomic_load(&s->deadlines),
+        (double) atomic_load(&s->hangups),
+        (double) atomic_load(&s->shutdown_cut),
+        (double) ss.reads,
+        (double) ss.collapsed,
+        (double) ss.cache_hits,
+        (double) ls.coroutines,
+        gw_ready_ok(&s->ready) ? 1 : 0,
+        (double) w.held,
+        (double) w.groups,
+        (double) w.reads,
+        (double) w.completed,
+        (double) w.timeouts,
+        (double) w.disconnects,
+    };
+    _Static_assert(sizeof fixed / sizeof *fixed == sizeof v / sizeof *v, "one value per metric");
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++)
+        dg_metrics_write(&b, fixed[i].t, fixed[i].name, fixed[i].help, v[i]);
+    gw_metrics_process(&b);
+    dg_metrics_render(&b);
+    if (dg_buf_err(&b))
+        dg_fatal("metrics: the text outgrew its cap");
+    rt_response rs = {.status = 200,
+                      .content_type = "text/plain; version=0.0.4; charset=utf-8",
+                      .body = dg_buf_str(&b),
+                      .body_len = b.len};
+    enum MHD_Result ret = send_response(rq, &rs); /* libmicrohttpd copies the body */
+    dg_buf_free(&b);
+    return ret;
 }
 
 /* A fixed JSON answer for the gateway's own paths (health, body cap). */
-static enum MHD_Result send_json(struct MHD_Connection *conn, dg_arena *a, int status, const char *json)
+static enum MHD_Result send_json(struct request *rq, int status, const char *json)
 {
     rt_response rs = {0};
-    rt_set_json(&rs, a, status, json);
-    return gw_send_response(conn, &rs);
+    rt_set_json(&rs, rq->arena, status, json);
+    return send_response(rq, &rs);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -265,28 +300,53 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 static void running_unlink(struct request *rq);
+/* A request ends (answered, or the connection closed first): its access
+ * line and its metrics. 499 stands for no answer (the client left, or the
+ * gateway closed the connection). */
+static void access_done(struct request *rq)
+{
+    int64_t us = dg_mono_us() - rq->t0_us;
+    int status = rq->status ? rq->status : 499;
+    gw_metrics_request(rq->route, status, us);
+    gw_metrics_in_flight(-1);
+    if (!dg_log_enabled(DG_LOG_INFO))
+        return;
+    const struct dg_log_field f[] = {
+        DG_LOGF_S("method", rq->method[0] ? rq->method : NULL),
+        DG_LOGF_S("target", rq->uri),
+        DG_LOGF_S("route", gw_metrics_route_name(rq->route)),
+        DG_LOGF_I("status", status),
+        DG_LOGF_N("duration_ms", (double) us / 1000.0),
+        DG_LOGF_I("storage_calls", rq->trace.storage_calls),
+        DG_LOGF_I("bytes_in", rq->bytes_in),
+        DG_LOGF_I("bytes_out", rq->bytes_out),
+    };
+    dg_log_fields(DG_LOG_INFO, rq->trace.id, rq->arena, "request", f, sizeof f / sizeof *f);
+}
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    struct gw_worker *wk = cls;
+    (void) cls;
     (void) conn;
+    (void) toe;
     struct request *rq = *con_cls;
     if (!rq)
         return;
     *con_cls = NULL;
-    atomic_fetch_sub(&wk->s->open_requests, 1);
     if (rq->px) {
-        DG_INFO(rq->reqid, "%s %s -> upstream %d (%lld ms)%s", rq->method, dg_redact(rq->arena, rq->uri),
-                gw_proxy_status(rq->px), (long long) (dg_mono_ms() - rq->t0_ms),
-                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : ", connection closed early");
+        /* The pass-through's answer: its status and bytes for the access line. */
+        rq->status = gw_proxy_status(rq->px);
+        rq->bytes_out = gw_proxy_bytes_out(rq->px);
+        access_done(rq);
         gw_proxy_end(rq->px);
         rq->px = NULL;
-        atomic_fetch_sub(&wk->s->running, 1);
+        gw_metrics_running(-1);
         running_unlink(rq);
         request_free(rq);
         return;
     }
+    access_done(rq);
     if (rq->co) {
         /* The daemon closes a connection whose handler still runs (at stop):
          * the handler's end frees the request. */
@@ -295,6 +355,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     }
     request_free(rq);
+}
+
+/* libmicrohttpd opened or closed a client connection (on the worker's thread). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void) cls;
+    (void) conn;
+    (void) socket_context;
+    gw_metrics_connection(toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
 }
 
 /* ---- the handler's coroutine ---- */
@@ -315,6 +385,7 @@ static void handler_body(void *arg)
 {
     struct request *rq = arg;
     rt_dispatch(&rq->wk->s->env, &rq->req, &rq->rs);
+    rq->route = gw_metrics_route_of(rq->rs.route);
 }
 
 static void set_shutting_down(rt_response *rs, dg_arena *a)
@@ -348,7 +419,7 @@ static void handler_done(dg_co *co, void *arg)
     (void) co;
     struct request *rq = arg;
     gw_server *s = rq->wk->s;
-    atomic_fetch_sub(&s->running, 1);
+    gw_metrics_running(-1);
     rq->co = NULL;
     rq->finished = true;
     running_unlink(rq);
@@ -476,35 +547,37 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!rq)
         return MHD_NO; /* the URI callback always makes one */
     if (rq->held) {
-        /* Resumed by the long-poll: answer, or drop a client that hung up. */
-        if (rq->waiter.state == GW_CANCELLED) {
-            DG_INFO(rq->reqid, "%s %s -> client gone while waiting", method, dg_redact(rq->arena, rq->uri));
+        /* Resumed by the long-poll: answer, or drop a client that hung up
+         * (the access line, at completion, says 499). */
+        if (rq->waiter.state == GW_CANCELLED)
             return MHD_NO;
-        }
         if (rq->waiter.state != GW_ANSWERED)
             return MHD_YES;
         rq->held = 0;
-        DG_INFO(rq->reqid, "%s %s -> %d after %lld ms", method, dg_redact(rq->arena, rq->uri),
-                rq->waiter.answer.status, (long long) (dg_mono_ms() - rq->t0_ms));
-        return gw_send_response(conn, &rq->waiter.answer);
+        return send_response(rq, &rq->waiter.answer);
     }
-    if (rq->px)
-        return gw_proxy_on_request(rq->px, upload, upload_size);
+    if (rq->px) {
+        size_t offered = *upload_size;
+        enum MHD_Result r = gw_proxy_on_request(rq->px, upload, upload_size);
+        rq->bytes_in += offered - *upload_size;
+        return r;
+    }
     if (rq->co || rq->suspended)
         return MHD_YES; /* the handler still runs */
     if (rq->finished) {
         /* Resumed: the handler's answer, or nothing for a client that left. */
-        if (rq->why == DG_CANCEL_HANGUP) {
-            DG_INFO(rq->reqid, "%s %s -> client gone after %lld ms", method, dg_redact(rq->arena, rq->uri),
-                    (long long) (dg_mono_ms() - rq->t0_ms));
+        if (rq->why == DG_CANCEL_HANGUP)
             return MHD_NO;
-        }
-        DG_INFO(rq->reqid, "%s %s -> %d (%lld ms)", method, dg_redact(rq->arena, rq->uri), rq->rs.status,
-                (long long) (dg_mono_ms() - rq->t0_ms));
-        return gw_send_response(conn, &rq->rs);
+        return send_response(rq, &rq->rs);
     }
     if (!rq->started) {
         rq->started = 1; /* the first call brings the headers only */
+        snprintf(rq->method, sizeof rq->method, "%s", method);
+        /* The client's request id, kept when it is safe (base/trace.h), else the one made. */
+        if (!dg_trace_id_take(rq->trace.id,
+                              MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-ms-client-request-id")))
+            dg_trace_id_take(rq->trace.id,
+                             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"));
         size_t hsize = strlen(rq->uri);
         MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &hsize);
         bool pass = s->proxy.upstream && !own_path(s, method, rq->uri, rq->arena);
@@ -512,30 +585,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * passed-through body streams, whatever its size). */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (!pass && cl && strtoull(cl, NULL, 10) > BODY_CAP)
-            return send_json(conn, rq->arena, MHD_HTTP_CONTENT_TOO_LARGE, TOO_BIG);
+            return send_json(rq, MHD_HTTP_CONTENT_TOO_LARGE, TOO_BIG);
         if (hsize > HEADERS_CAP)
             return send_json(
-                conn, rq->arena, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+                rq, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "{\"Message\":\"The request line and headers exceed the gateway's limit of 8 KiB.\"}");
         if (pass) {
             if (atomic_load(&wk->phase) != 0) {
                 rt_response rs = {0};
                 set_shutting_down(&rs, rq->arena);
-                return gw_send_response(conn, &rs);
+                return send_response(rq, &rs);
             }
             /* Passed through: the upstream request leaves now, its body follows. */
-            rq->method = method;
+            rq->route = gw_metrics_route_own(GW_ROUTE_UPSTREAM);
             struct gw_proxy_hooks hooks = {proxy_resumed, wk};
-            atomic_fetch_add(&s->running, 1);
+            gw_metrics_running(1);
             rq->next = wk->running;
             if (wk->running)
                 wk->running->prev = rq;
             wk->running = rq;
-            rq->px = gw_proxy_begin(&s->proxy, &hooks, conn, method, rq->uri, rq->arena, rq->reqid);
+            rq->px = gw_proxy_begin(&s->proxy, &hooks, conn, method, rq->uri, rq->arena, rq->trace.id);
         }
         return MHD_YES;
     }
     if (*upload_size) {
+        rq->bytes_in += *upload_size;
         if (!rq->too_big && dg_buf_add(&rq->body, upload, *upload_size) != DG_OK)
             rq->too_big = 1;
         rq->discarded += rq->too_big ? *upload_size : 0;
@@ -544,38 +618,39 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return rq->discarded > 2 * (size_t) BODY_CAP ? MHD_NO : MHD_YES;
     }
     if (rq->too_big)
-        return send_json(conn, rq->arena, MHD_HTTP_CONTENT_TOO_LARGE, TOO_BIG);
+        return send_json(rq, MHD_HTTP_CONTENT_TOO_LARGE, TOO_BIG);
     size_t ul = strlen(url);
     while (ul > 1 && url[ul - 1] == '/')
         ul--;
     /* The gateway's own paths never wait on storage. */
-    if (ul == 8 && strncasecmp(url, "/metrics", 8) == 0 && strcmp(method, "GET") == 0)
-        return send_metrics(s, conn, rq->arena);
+    if (ul == 8 && strncasecmp(url, "/metrics", 8) == 0 && strcmp(method, "GET") == 0) {
+        rq->route = gw_metrics_route_own(GW_ROUTE_METRICS);
+        return send_metrics(rq);
+    }
     if ((ul == 8 && strncasecmp(url, "/healthz", 8) == 0) ||
         (ul == 7 && strncasecmp(url, "/readyz", 7) == 0)) {
+        rq->route = gw_metrics_route_own(ul == 8 ? GW_ROUTE_HEALTHZ : GW_ROUTE_READYZ);
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-            return send_json(conn, rq->arena, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"Message\":\"Use GET.\"}");
+            return send_json(rq, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"Message\":\"Use GET.\"}");
         if (ul == 8)
-            return send_json(conn, rq->arena, MHD_HTTP_OK,
-                             "{\"status\":\"healthy\",\"version\":\"" DG_VERSION "\"}");
+            return send_json(rq, MHD_HTTP_OK, "{\"status\":\"healthy\",\"version\":\"" DG_VERSION "\"}");
         int64_t age = gw_ready_age_ms(&s->ready);
         bool ok = gw_ready_ok(&s->ready); /* once: the status and the body agree */
         const char *j = dg_arena_printf(rq->arena, "{\"status\":\"%s\",\"storageAnsweredMsAgo\":%lld}",
                                         ok ? "ready" : "not ready", (long long) age);
-        return send_json(conn, rq->arena, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, j);
+        return send_json(rq, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, j);
     }
     if (atomic_load(&wk->phase) != 0) {
         rt_response rs = {0};
         set_shutting_down(&rs, rq->arena);
-        return gw_send_response(conn, &rs);
+        return send_response(rq, &rs);
     }
     struct header_list hl = {rq->arena, dg_arena_alloc(rq->arena, HEADERS_MAX * sizeof *hl.v), 0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &hl);
     const char *q = strchr(rq->uri, '?');
-    rq->method = method;
     rq->req = (rt_request){
         .arena = rq->arena,
-        .reqid = rq->reqid,
+        .reqid = rq->trace.id,
         .method = method,
         .path = q ? dg_arena_strndup(rq->arena, rq->uri, (size_t) (q - rq->uri)) : rq->uri,
         .origin = s->origin,
@@ -588,8 +663,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     };
     /* The handler runs in a coroutine: where it waits on storage, it parks
      * and the loop serves others; the connection sleeps meanwhile. */
-    atomic_fetch_add(&s->running, 1);
+    gw_metrics_running(1);
     rq->co = dg_co_create(wk->loop, handler_body, rq, handler_done);
+    dg_co_set_trace(rq->co, &rq->trace);
     rq->deadline_ms = rq->t0_ms + s->cfg->request_timeout_ms;
     dg_co_set_deadline(rq->co, rq->deadline_ms);
     rq->next = wk->running;
@@ -605,8 +681,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             hold(rq, conn);
             return MHD_YES;
         }
-        DG_INFO(rq->reqid, "%s %s -> %d", method, dg_redact(rq->arena, rq->uri), rq->rs.status);
-        return gw_send_response(conn, &rq->rs);
+        return send_response(rq, &rq->rs);
     }
     MHD_suspend_connection(conn);
     rq->suspended = true;
@@ -721,6 +796,7 @@ static int listen_socket(const struct gw_config *cfg, unsigned *port)
 
 gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env)
 {
+    gw_metrics_init();
     unsigned port = 0;
     int lfd = listen_socket(cfg, &port);
     if (lfd < 0)
@@ -766,7 +842,8 @@ gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) cfg->connection_timeout,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 16 * 1024,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, wk, MHD_OPTION_URI_LOG_CALLBACK,
-                                 on_uri, wk, MHD_OPTION_ARRAY, gw_tls_options(), MHD_OPTION_END);
+                                 on_uri, wk, MHD_OPTION_NOTIFY_CONNECTION, on_connection, wk,
+                                 MHD_OPTION_ARRAY, gw_tls_options(), MHD_OPTION_END);
         const union MHD_DaemonInfo *info =
             wk->d ? MHD_get_daemon_info(wk->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
         if (!info)
@@ -812,15 +889,15 @@ void gw_server_stop(gw_server *s)
     close(s->listen_fd);
     gw_waits_drain(s->waits);
     int64_t until = dg_mono_ms() + s->cfg->shutdown_grace_ms;
-    while (atomic_load(&s->running) > 0 && dg_mono_ms() < until)
+    while (gw_metrics_running_now() > 0 && dg_mono_ms() < until)
         usleep(5000);
-    if (atomic_load(&s->running) > 0) {
+    if (gw_metrics_running_now() > 0) {
         DG_WARN(NULL, "shutdown: %ld request(s) still running after %ld ms: answered 503",
-                atomic_load(&s->running), s->cfg->shutdown_grace_ms);
+                gw_metrics_running_now(), s->cfg->shutdown_grace_ms);
         each_worker(s, worker_cut);
     }
     until = dg_mono_ms() + 1000;
-    while ((atomic_load(&s->running) > 0 || atomic_load(&s->open_requests) > 0) && dg_mono_ms() < until)
+    while ((gw_metrics_running_now() > 0 || gw_metrics_in_flight_now() > 0) && dg_mono_ms() < until)
         usleep(2000);
     each_worker(s, worker_stop);
     for (int i = 0; i < s->nworkers; i++) {

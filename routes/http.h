@@ -57,6 +57,7 @@ typedef struct rt_response {
     const char *body;
     size_t body_len;
     struct rt_shared *shared; /* when body is a shared one: a reference the response holds */
+    unsigned route;           /* set by rt_dispatch: 1 + index into rt_route_names(), 0: none matched */
 } rt_response;
 
 /* Case-insensitive header lookup; NULL when absent. */

@@ -13,7 +13,57 @@
 #include <string.h>
 #include <strings.h>
 
+/* Route names for metrics and the access log (rt_route_names); a name may
+ * cover several rows. */
+enum {
+    R_GET_STATUS = 1,
+    R_START,
+    R_RAISE_EVENT,
+    R_TERMINATE,
+    R_SUSPEND,
+    R_RESUME,
+    R_RESTART,
+    R_REWIND,
+    R_WAIT,
+    R_LIST_INSTANCES,
+    R_PURGE_INSTANCE,
+    R_PURGE_BY_FILTER,
+    R_DELETE_TASK_HUB,
+    R_LIST_ENTITIES,
+    R_GET_ENTITY,
+    R_SIGNAL_ENTITY,
+    R_START_AND_WAIT,
+    R_END,
+};
+
+static const char *const route_names[R_END - 1] = {
+    [R_GET_STATUS - 1] = "get_status",
+    [R_START - 1] = "start",
+    [R_RAISE_EVENT - 1] = "raise_event",
+    [R_TERMINATE - 1] = "terminate",
+    [R_SUSPEND - 1] = "suspend",
+    [R_RESUME - 1] = "resume",
+    [R_RESTART - 1] = "restart",
+    [R_REWIND - 1] = "rewind",
+    [R_WAIT - 1] = "wait",
+    [R_LIST_INSTANCES - 1] = "list_instances",
+    [R_PURGE_INSTANCE - 1] = "purge_instance",
+    [R_PURGE_BY_FILTER - 1] = "purge_by_filter",
+    [R_DELETE_TASK_HUB - 1] = "delete_task_hub",
+    [R_LIST_ENTITIES - 1] = "list_entities",
+    [R_GET_ENTITY - 1] = "get_entity",
+    [R_SIGNAL_ENTITY - 1] = "signal_entity",
+    [R_START_AND_WAIT - 1] = "start_and_wait",
+};
+
+size_t rt_route_names(const char *const **names)
+{
+    *names = route_names;
+    return R_END - 1;
+}
+
 struct route {
+    unsigned name; /* R_... */
     const char *method;
     const char *pattern[RT_MAX_SEGMENTS + 1]; /* literal segments, "{}" for a value, NULL-terminated */
     enum auth_scope scope;
@@ -22,34 +72,34 @@ struct route {
 
 /* First match wins; literals compare ignoring case (http-api.md §1.2). */
 static const struct route routes[] = {
-    {"GET", {"instances", "{}", NULL}, AUTH_READ, rt_get_status},
-    {"POST", {"orchestrators", "{}", NULL}, AUTH_WRITE, rt_start},
-    {"POST", {"orchestrators", "{}", "{}", NULL}, AUTH_WRITE, rt_start},
-    {"POST", {"instances", "{}", "raiseEvent", "{}", NULL}, AUTH_WRITE, rt_raise_event},
-    {"POST", {"instances", "{}", "terminate", NULL}, AUTH_WRITE, rt_terminate},
-    {"POST", {"instances", "{}", "suspend", NULL}, AUTH_WRITE, rt_suspend},
-    {"POST", {"instances", "{}", "resume", NULL}, AUTH_WRITE, rt_resume},
-    {"POST", {"instances", "{}", "restart", NULL}, AUTH_WRITE, rt_restart},
-    {"POST", {"instances", "{}", "rewind", NULL}, AUTH_WRITE, rt_rewind},
-    {"GET", {"instances", "{}", "wait", NULL}, AUTH_READ, rt_wait_instance},
-    {"GET", {"instances", NULL}, AUTH_READ, rt_list_instances},
-    {"DELETE", {"instances", "{}", NULL}, AUTH_WRITE, rt_purge_instance},
-    {"DELETE", {"instances", NULL}, AUTH_WRITE, rt_purge_by_filter},
-    {"DELETE", {"taskhub", NULL}, AUTH_WRITE, rt_delete_hub},
-    {"GET", {"entities", NULL}, AUTH_READ, rt_list_entities},
-    {"GET", {"entities", "{}", NULL}, AUTH_READ, rt_list_entities},
-    {"GET", {"entities", "{}", "{}", NULL}, AUTH_READ, rt_get_entity},
-    {"POST", {"entities", NULL}, AUTH_WRITE, rt_signal_entity_no_name},
-    {"POST", {"entities", "{}", NULL}, AUTH_WRITE, rt_signal_entity},
-    {"POST", {"entities", "{}", "{}", NULL}, AUTH_WRITE, rt_signal_entity},
-    {"DELETE", {"entities", NULL}, AUTH_WRITE, rt_signal_entity_no_name},
-    {"DELETE", {"entities", "{}", NULL}, AUTH_WRITE, rt_signal_entity},
-    {"DELETE", {"entities", "{}", "{}", NULL}, AUTH_WRITE, rt_signal_entity},
+    {R_GET_STATUS, "GET", {"instances", "{}", NULL}, AUTH_READ, rt_get_status},
+    {R_START, "POST", {"orchestrators", "{}", NULL}, AUTH_WRITE, rt_start},
+    {R_START, "POST", {"orchestrators", "{}", "{}", NULL}, AUTH_WRITE, rt_start},
+    {R_RAISE_EVENT, "POST", {"instances", "{}", "raiseEvent", "{}", NULL}, AUTH_WRITE, rt_raise_event},
+    {R_TERMINATE, "POST", {"instances", "{}", "terminate", NULL}, AUTH_WRITE, rt_terminate},
+    {R_SUSPEND, "POST", {"instances", "{}", "suspend", NULL}, AUTH_WRITE, rt_suspend},
+    {R_RESUME, "POST", {"instances", "{}", "resume", NULL}, AUTH_WRITE, rt_resume},
+    {R_RESTART, "POST", {"instances", "{}", "restart", NULL}, AUTH_WRITE, rt_restart},
+    {R_REWIND, "POST", {"instances", "{}", "rewind", NULL}, AUTH_WRITE, rt_rewind},
+    {R_WAIT, "GET", {"instances", "{}", "wait", NULL}, AUTH_READ, rt_wait_instance},
+    {R_LIST_INSTANCES, "GET", {"instances", NULL}, AUTH_READ, rt_list_instances},
+    {R_PURGE_INSTANCE, "DELETE", {"instances", "{}", NULL}, AUTH_WRITE, rt_purge_instance},
+    {R_PURGE_BY_FILTER, "DELETE", {"instances", NULL}, AUTH_WRITE, rt_purge_by_filter},
+    {R_DELETE_TASK_HUB, "DELETE", {"taskhub", NULL}, AUTH_WRITE, rt_delete_hub},
+    {R_LIST_ENTITIES, "GET", {"entities", NULL}, AUTH_READ, rt_list_entities},
+    {R_LIST_ENTITIES, "GET", {"entities", "{}", NULL}, AUTH_READ, rt_list_entities},
+    {R_GET_ENTITY, "GET", {"entities", "{}", "{}", NULL}, AUTH_READ, rt_get_entity},
+    {R_SIGNAL_ENTITY, "POST", {"entities", NULL}, AUTH_WRITE, rt_signal_entity_no_name},
+    {R_SIGNAL_ENTITY, "POST", {"entities", "{}", NULL}, AUTH_WRITE, rt_signal_entity},
+    {R_SIGNAL_ENTITY, "POST", {"entities", "{}", "{}", NULL}, AUTH_WRITE, rt_signal_entity},
+    {R_SIGNAL_ENTITY, "DELETE", {"entities", NULL}, AUTH_WRITE, rt_signal_entity_no_name},
+    {R_SIGNAL_ENTITY, "DELETE", {"entities", "{}", NULL}, AUTH_WRITE, rt_signal_entity},
+    {R_SIGNAL_ENTITY, "DELETE", {"entities", "{}", "{}", NULL}, AUTH_WRITE, rt_signal_entity},
 };
 
 /* Under the app's own paths (/{prefix}/... and /...): the HttpSyncStart sample's route. */
 static const struct route app_routes[] = {
-    {"POST", {"orchestrators", "{}", "wait", NULL}, AUTH_WRITE, rt_start_wait},
+    {R_START_AND_WAIT, "POST", {"orchestrators", "{}", "wait", NULL}, AUTH_WRITE, rt_start_wait},
 };
 
 static const char *const bases[] = {"/runtime/webhooks/durabletask", "/durabletask"};
@@ -343,6 +393,13 @@ void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs
         rt_set_empty(rs, 404);
         return;
     }
+    const struct route *r = NULL;
+    const struct route *table = app ? app_routes : routes;
+    size_t ntable = app ? sizeof app_routes / sizeof *app_routes : sizeof routes / sizeof *routes;
+    for (size_t i = 0; i < ntable && !r && sp == 0; i++)
+        if (strcmp(table[i].method, rq->method) == 0 && matches(&table[i], &c))
+            r = &table[i];
+    rs->route = r ? r->name : 0;
     const char *bad;
     parse_query(a, rq->raw_query ? rq->raw_query : "", &c, &bad);
     if (sp == -2 || bad) {
@@ -357,12 +414,6 @@ void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs
                      "System.ArgumentException");
         return;
     }
-    const struct route *r = NULL;
-    const struct route *table = app ? app_routes : routes;
-    size_t ntable = app ? sizeof app_routes / sizeof *app_routes : sizeof routes / sizeof *routes;
-    for (size_t i = 0; i < ntable && !r; i++)
-        if (strcmp(table[i].method, rq->method) == 0 && matches(&table[i], &c))
-            r = &table[i];
     if (env->keys) {
         /* The key travels in x-functions-key or code=; the header wins. Checked
          * before the route, so an unauthenticated caller learns nothing of routes. */
@@ -403,6 +454,7 @@ void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs
                             rq->raw_query && *rq->raw_query ? "?" : "",
                             rq->raw_query ? dg_url_escape_raw(a, rq->raw_query) : "");
     r->handler(&c, rs);
+    rs->route = r->name; /* again: a handler may have started rs over */
     if (r->scope == AUTH_WRITE)
         invalidate_written(&c);
 }

@@ -120,6 +120,11 @@ bool rt_is_gateway_path(const struct rt_env *env, const char *method, const char
 /* The origin ("scheme://host[:port]") the client called, as generated links
  * use it: --public-url, else the trusted forwarded scheme and host, else Host. */
 const char *rt_request_origin(const struct rt_env *env, const rt_request *rq);
+/* The route names, each once (a name may cover several rows of the table):
+ * rt_response.route is 1 + an index into *names, 0 when no route matched.
+ * Returns how many. */
+size_t rt_route_names(const char *const **names);
+
 /* Answers rs for rq. Never fails: every error becomes a response. */
 void rt_dispatch(const struct rt_env *env, const rt_request *rq, rt_response *rs);
 

@@ -36,8 +36,10 @@ dg_err az_container_create(az_client *c, az_ctx *x, const char *container)
 {
     if (!az_container_name_ok(container))
         return bad(x, "invalid container name");
-    struct az_request r = {
-        .svc = AZ_BLOB, .method = "PUT", .path = dg_arena_printf(x->arena, "/%s", container)};
+    struct az_request r = {.svc = AZ_BLOB,
+                           .op = AZ_OP_CREATE_CONTAINER,
+                           .method = "PUT",
+                           .path = dg_arena_printf(x->arena, "/%s", container)};
     az_req_query(&r, "restype", "container");
     struct az_response resp;
     dg_err rc = az_call(c, x, &r, &resp);
@@ -51,8 +53,10 @@ dg_err az_container_delete(az_client *c, az_ctx *x, const char *container)
 {
     if (!az_container_name_ok(container))
         return bad(x, "invalid container name");
-    struct az_request r = {
-        .svc = AZ_BLOB, .method = "DELETE", .path = dg_arena_printf(x->arena, "/%s", container)};
+    struct az_request r = {.svc = AZ_BLOB,
+                           .op = AZ_OP_DELETE_CONTAINER,
+                           .method = "DELETE",
+                           .path = dg_arena_printf(x->arena, "/%s", container)};
     az_req_query(&r, "restype", "container");
     struct az_response resp;
     dg_err rc = az_call(c, x, &r, &resp);
@@ -65,7 +69,8 @@ dg_err az_blob_put(az_client *c, az_ctx *x, const char *container, const char *n
 {
     if (!az_container_name_ok(container) || !blob_name_ok(name))
         return bad(x, "invalid container or blob name");
-    struct az_request r = {.svc = AZ_BLOB, .method = "PUT", .path = blob_path(x->arena, container, name)};
+    struct az_request r = {
+        .svc = AZ_BLOB, .op = AZ_OP_PUT_BLOB, .method = "PUT", .path = blob_path(x->arena, container, name)};
     az_req_header(&r, "x-ms-blob-type", "BlockBlob");
     az_req_header(&r, "Content-Type", content_type ? content_type : "application/octet-stream");
     if (content_encoding)
@@ -84,7 +89,8 @@ dg_err az_blob_get(az_client *c, az_ctx *x, const char *container, const char *n
     *n = 0;
     if (!az_container_name_ok(container) || !blob_name_ok(name))
         return bad(x, "invalid container or blob name");
-    struct az_request r = {.svc = AZ_BLOB, .method = "GET", .path = blob_path(x->arena, container, name)};
+    struct az_request r = {
+        .svc = AZ_BLOB, .op = AZ_OP_GET_BLOB, .method = "GET", .path = blob_path(x->arena, container, name)};
     struct az_response resp;
     dg_err rc = az_call(c, x, &r, &resp);
     if (!rc) {
@@ -99,7 +105,10 @@ dg_err az_blob_delete(az_client *c, az_ctx *x, const char *container, const char
 {
     if (!az_container_name_ok(container) || !blob_name_ok(name))
         return bad(x, "invalid container or blob name");
-    struct az_request r = {.svc = AZ_BLOB, .method = "DELETE", .path = blob_path(x->arena, container, name)};
+    struct az_request r = {.svc = AZ_BLOB,
+                           .op = AZ_OP_DELETE_BLOB,
+                           .method = "DELETE",
+                           .path = blob_path(x->arena, container, name)};
     struct az_response resp;
     dg_err rc = az_call(c, x, &r, &resp);
     az_response_free(&resp);
@@ -116,8 +125,10 @@ dg_err az_blob_list(az_client *c, az_ctx *x, const char *container, const char *
         return bad(x, "invalid container name");
     if (max < 0 || max > 5000)
         return bad(x, "maxresults must be 1..5000");
-    struct az_request r = {
-        .svc = AZ_BLOB, .method = "GET", .path = dg_arena_printf(x->arena, "/%s", container)};
+    struct az_request r = {.svc = AZ_BLOB,
+                           .op = AZ_OP_LIST_BLOBS,
+                           .method = "GET",
+                           .path = dg_arena_printf(x->arena, "/%s", container)};
     az_req_query(&r, "restype", "container");
     az_req_query(&r, "comp", "list");
     if (prefix && *prefix)

@@ -5,9 +5,11 @@
 #include "base/loop.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "base/rand.h"
 #include "base/str.h"
 #include "base/time.h"
+#include "base/trace.h"
 #include "base/url.h"
 #include "storage/internal.h"
 #include "storage/transfer.h"
@@ -34,10 +36,102 @@ struct az_client {
     az_account acct;
     struct az_client_opts o;
     const char *base_path[AZ_SERVICES]; /* the endpoint's own path, "" or "/devstoreaccount1" */
-    _Atomic uint64_t requests, connections, retries;
+    dg_metric *stats; /* private, per thread like every metric: requests, connections, retries */
 };
 
 static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
+
+/* ---- metrics (docs/metrics.md): per thread, summed at scrape time ---- */
+
+static const char *const service_names[AZ_SERVICES] = {
+    [AZ_TABLE] = "table", [AZ_QUEUE] = "queue", [AZ_BLOB] = "blob"};
+static const char *const op_names[AZ_OPS] = {
+    [AZ_OP_OTHER] = "other",
+    [AZ_OP_CREATE_TABLE] = "create_table",
+    [AZ_OP_DELETE_TABLE] = "delete_table",
+    [AZ_OP_GET_ENTITY] = "get_entity",
+    [AZ_OP_QUERY_ENTITIES] = "query_entities",
+    [AZ_OP_INSERT_ENTITY] = "insert_entity",
+    [AZ_OP_INSERT_OR_REPLACE_ENTITY] = "insert_or_replace_entity",
+    [AZ_OP_INSERT_OR_MERGE_ENTITY] = "insert_or_merge_entity",
+    [AZ_OP_UPDATE_ENTITY] = "update_entity",
+    [AZ_OP_MERGE_ENTITY] = "merge_entity",
+    [AZ_OP_DELETE_ENTITY] = "delete_entity",
+    [AZ_OP_BATCH] = "batch",
+    [AZ_OP_CREATE_QUEUE] = "create_queue",
+    [AZ_OP_DELETE_QUEUE] = "delete_queue",
+    [AZ_OP_PUT_MESSAGE] = "put_message",
+    [AZ_OP_GET_MESSAGES] = "get_messages",
+    [AZ_OP_PEEK_MESSAGES] = "peek_messages",
+    [AZ_OP_DELETE_MESSAGE] = "delete_message",
+    [AZ_OP_CREATE_CONTAINER] = "create_container",
+    [AZ_OP_DELETE_CONTAINER] = "delete_container",
+    [AZ_OP_PUT_BLOB] = "put_blob",
+    [AZ_OP_GET_BLOB] = "get_blob",
+    [AZ_OP_DELETE_BLOB] = "delete_blob",
+    [AZ_OP_LIST_BLOBS] = "list_blobs",
+};
+/* The outcome of a call: its dg_err, by value (base/err.h). */
+#define OUTCOMES (DG_ECANCELED + 1)
+static const char *const outcome_names[OUTCOMES] = {
+    [DG_OK] = "ok",
+    [DG_EINVAL] = "invalid",
+    [DG_ENOTFOUND] = "not_found",
+    [DG_ECONFLICT] = "conflict",
+    [DG_EPRECOND] = "precondition_failed",
+    [DG_EAUTH] = "auth_failed",
+    [DG_ETHROTTLED] = "throttled",
+    [DG_EUNAVAIL] = "unavailable",
+    [DG_ETIMEOUT] = "timeout",
+    [DG_EBADRESP] = "bad_response",
+    [DG_ETOOBIG] = "too_big",
+    [DG_ESTORAGE] = "client_error",
+    [DG_ECANCELED] = "cancelled",
+};
+static const double call_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                     0.25,   0.5,   1,      2.5,   5,    10,    30};
+
+static pthread_once_t g_metrics_once = PTHREAD_ONCE_INIT;
+static dg_metric *g_calls, *g_call_duration, *g_attempts, *g_retries, *g_connections;
+
+enum { ST_REQUESTS, ST_CONNECTIONS, ST_RETRIES, ST_N };
+
+static void metrics_init(void)
+{
+    struct dg_mlabel service = {"service", service_names, AZ_SERVICES};
+    struct dg_mlabel op = {"operation", op_names, AZ_OPS};
+    struct dg_mlabel outcome = {"outcome", outcome_names, OUTCOMES};
+    g_calls = dg_metric_register(&(struct dg_metric_def){
+        .type = DG_METRIC_COUNTER,
+        .name = "durable_gateway_storage_calls_total",
+        .help = "Storage calls (a call's retries are one call), by service, operation and outcome.",
+        .labels = {service, op, outcome},
+        .nlabels = 3});
+    g_call_duration = dg_metric_register(&(struct dg_metric_def){
+        .type = DG_METRIC_HISTOGRAM,
+        .name = "durable_gateway_storage_call_duration_seconds",
+        .help = "Time a storage call took, retries and back-off included, by service and operation.",
+        .labels = {service, op},
+        .nlabels = 2,
+        .bounds = call_bounds,
+        .nbounds = sizeof call_bounds / sizeof *call_bounds});
+    g_attempts = dg_metric_register(&(struct dg_metric_def){
+        .type = DG_METRIC_COUNTER,
+        .name = "durable_gateway_storage_attempts_total",
+        .help = "HTTP requests sent to storage, retries included, by service and operation.",
+        .labels = {service, op},
+        .nlabels = 2});
+    g_retries = dg_metric_register(&(struct dg_metric_def){
+        .type = DG_METRIC_COUNTER,
+        .name = "durable_gateway_storage_retries_total",
+        .help = "HTTP requests to storage that were retries of a call, by service and operation.",
+        .labels = {service, op},
+        .nlabels = 2});
+    g_connections =
+        dg_metric_register(&(struct dg_metric_def){.type = DG_METRIC_COUNTER,
+                                                   .name = "durable_gateway_storage_connections_opened_total",
+                                                   .help = "TCP connections opened to storage."});
+}
 
 static void curl_init_once(void)
 {
@@ -48,7 +142,10 @@ static void curl_init_once(void)
 az_client *az_client_create(const az_account *acct, const struct az_client_opts *opts)
 {
     pthread_once(&g_curl_once, curl_init_once);
+    pthread_once(&g_metrics_once, metrics_init);
     az_client *c = dg_xcalloc(1, sizeof *c);
+    c->stats = dg_metric_register(
+        &(struct dg_metric_def){.type = DG_METRIC_COUNTER, .labels = {{"stat", NULL, ST_N}}, .nlabels = 1});
     az_account_copy(&c->acct, acct);
     if (opts)
         c->o = *opts;
@@ -78,15 +175,16 @@ void az_client_destroy(az_client *c)
     if (!c)
         return;
     free((char *) c->o.api_version);
+    dg_metric_release(c->stats);
     az_account_free(&c->acct);
     free(c);
 }
 
 void az_client_stats(az_client *c, struct az_stats *out)
 {
-    out->requests = atomic_load(&c->requests);
-    out->connections = atomic_load(&c->connections);
-    out->retries = atomic_load(&c->retries);
+    out->requests = (uint64_t) dg_metric_value(c->stats, ST_REQUESTS);
+    out->connections = (uint64_t) dg_metric_value(c->stats, ST_CONNECTIONS);
+    out->retries = (uint64_t) dg_metric_value(c->stats, ST_RETRIES);
 }
 
 const az_account *az_client_account(const az_client *c)
@@ -525,7 +623,8 @@ static char *build_url(dg_arena *a, az_client *c, const struct az_request *r)
 }
 
 /* Builds the header list of one attempt, signed with a fresh date. */
-static struct curl_slist *build_headers(dg_arena *a, az_client *c, const struct az_request *r)
+static struct curl_slist *build_headers(dg_arena *a, az_client *c, const struct az_request *r,
+                                        const char *reqid)
 {
     char date[DG_RFC1123_LEN];
     dg_rfc1123_format(dg_now_ticks(), date);
@@ -542,6 +641,8 @@ static struct curl_slist *build_headers(dg_arena *a, az_client *c, const struct 
         all[n++] = (struct az_kv){"DataServiceVersion", "3.0;NetFx"};
         all[n++] = (struct az_kv){"MaxDataServiceVersion", "3.0;NetFx"};
     }
+    if (reqid) /* joins storage's logs with ours; signed like every x-ms- header */
+        all[n++] = (struct az_kv){"x-ms-client-request-id", reqid};
     for (size_t i = 0; i < r->nhdr; i++)
         all[n++] = r->hdr[i];
     const char *len = dg_arena_printf(a, "%zu", r->body_len);
@@ -615,7 +716,8 @@ static bool is_write(const char *method)
     return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 }
 
-static dg_err call(az_client *c, az_ctx *x, const struct az_request *r, struct az_response *resp)
+static dg_err call_attempts(az_client *c, az_ctx *x, const struct az_request *r, struct az_response *resp,
+                            const char *reqid)
 {
     dg_arena *a = x->arena;
     memset(resp, 0, sizeof *resp);
@@ -652,14 +754,18 @@ static dg_err call(az_client *c, az_ctx *x, const struct az_request *r, struct a
                 rc = DG_ETIMEOUT;
             break;
         }
-        if (attempt > 0)
-            atomic_fetch_add(&c->retries, 1);
-        atomic_fetch_add(&c->requests, 1);
+        unsigned ss = dg_metric_series2(g_attempts, r->svc, r->op);
+        if (attempt > 0) {
+            dg_metric_add(c->stats, ST_RETRIES, 1);
+            dg_metric_add(g_retries, ss, 1);
+        }
+        dg_metric_add(c->stats, ST_REQUESTS, 1);
+        dg_metric_add(g_attempts, ss, 1);
         x->st.attempts++;
         dg_buf_reset(&resp->body);
         resp->nheaders = 0;
         struct sink s = {.resp = resp, .a = a};
-        struct curl_slist *hl = build_headers(a, c, r);
+        struct curl_slist *hl = build_headers(a, c, r, reqid);
         dg_arena_defer(a, free_slist, hl);
 
         reset_handle(m, h);
@@ -699,7 +805,10 @@ static dg_err call(az_client *c, az_ctx *x, const struct az_request *r, struct a
         }
         long nconn = 0;
         curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nconn);
-        atomic_fetch_add(&c->connections, (uint64_t) nconn);
+        if (nconn > 0) {
+            dg_metric_add(c->stats, ST_CONNECTIONS, (uint64_t) nconn);
+            dg_metric_add(g_connections, 0, (uint64_t) nconn);
+        }
         long status = 0;
         if (cc == CURLE_OK)
             curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -714,12 +823,12 @@ static dg_err call(az_client *c, az_ctx *x, const struct az_request *r, struct a
             }
             copy_trunc(x->st.message, sizeof x->st.message, curl_easy_strerror(cc));
             rc = cc == CURLE_OPERATION_TIMEDOUT ? DG_ETIMEOUT : DG_EUNAVAIL;
-            DG_WARN(x->reqid, "storage %s %s: %s (attempt %d, %lld ms)", r->method, dg_redact(a, url),
+            DG_WARN(reqid, "storage %s %s: %s (attempt %d, %lld ms)", r->method, dg_redact(a, url),
                     curl_easy_strerror(cc), attempt + 1, (long long) (dg_mono_ms() - t0));
             if (!retryable_curl(cc))
                 break;
         } else {
-            DG_DEBUG(x->reqid, "storage %s %s -> %ld (%lld ms)", r->method, dg_redact(a, url), status,
+            DG_DEBUG(reqid, "storage %s %s -> %ld (%lld ms)", r->method, dg_redact(a, url), status,
                      (long long) (dg_mono_ms() - t0));
             if (status >= 200 && status < 300) {
                 rc = DG_OK;
@@ -729,7 +838,7 @@ static dg_err call(az_client *c, az_ctx *x, const struct az_request *r, struct a
             rc = az_map_status(status, x->st.code);
             if (!retryable_status(status))
                 break;
-            DG_WARN(x->reqid, "storage %s %s -> %ld %s (attempt %d)", r->method, dg_redact(a, url), status,
+            DG_WARN(reqid, "storage %s %s -> %ld %s (attempt %d)", r->method, dg_redact(a, url), status,
                     x->st.code, attempt + 1);
         }
         if (attempt + 1 >= c->o.max_attempts)
@@ -756,6 +865,24 @@ static dg_err call(az_client *c, az_ctx *x, const struct az_request *r, struct a
         }
     }
     handle_put(m, h);
+    return rc;
+}
+
+/* One call: its attempts, then what it counts (the request's trace, the metrics). */
+static dg_err call(az_client *c, az_ctx *x, const struct az_request *r, struct az_response *resp)
+{
+    int64_t t0 = dg_mono_us();
+    struct dg_trace *t = dg_co_trace();
+    const char *reqid = x->reqid;
+    if (t) {
+        t->storage_calls++;
+        reqid = dg_arena_strdup(x->arena, t->id); /* kept by the call, whatever happens to the tree */
+    }
+    dg_err rc = call_attempts(c, x, r, resp, reqid);
+    unsigned svc = (unsigned) r->svc, op = (unsigned) r->op;
+    dg_metric_add(g_calls, dg_metric_series3(g_calls, svc, op, (unsigned) rc), 1);
+    dg_metric_observe_us(g_call_duration, dg_metric_series2(g_call_duration, svc, op),
+                         (uint64_t) (dg_mono_us() - t0));
     return rc;
 }
 

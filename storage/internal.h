@@ -12,8 +12,39 @@
 #define AZ_MAX_QUERY   12
 #define AZ_MAX_HEADERS 16
 
+/* What a call is, for metrics (durable_gateway_storage_calls_total's
+ * operation label, names in http.c). */
+enum az_op {
+    AZ_OP_OTHER,
+    AZ_OP_CREATE_TABLE,
+    AZ_OP_DELETE_TABLE,
+    AZ_OP_GET_ENTITY,
+    AZ_OP_QUERY_ENTITIES,
+    AZ_OP_INSERT_ENTITY,
+    AZ_OP_INSERT_OR_REPLACE_ENTITY,
+    AZ_OP_INSERT_OR_MERGE_ENTITY,
+    AZ_OP_UPDATE_ENTITY,
+    AZ_OP_MERGE_ENTITY,
+    AZ_OP_DELETE_ENTITY,
+    AZ_OP_BATCH,
+    AZ_OP_CREATE_QUEUE,
+    AZ_OP_DELETE_QUEUE,
+    AZ_OP_PUT_MESSAGE,
+    AZ_OP_GET_MESSAGES,
+    AZ_OP_PEEK_MESSAGES,
+    AZ_OP_DELETE_MESSAGE,
+    AZ_OP_CREATE_CONTAINER,
+    AZ_OP_DELETE_CONTAINER,
+    AZ_OP_PUT_BLOB,
+    AZ_OP_GET_BLOB,
+    AZ_OP_DELETE_BLOB,
+    AZ_OP_LIST_BLOBS,
+    AZ_OPS,
+};
+
 struct az_request {
     enum az_service svc;
+    enum az_op op;
     const char *method;
     const char *path; /* relative to the endpoint, starting with '/', already percent-encoded */
     struct az_kv query[AZ_MAX_QUERY]; /* decoded values; encoded when the URL is built */

@@ -27,7 +27,10 @@ dg_err az_queue_create(az_client *c, az_ctx *x, const char *queue)
 {
     if (!az_queue_name_ok(queue))
         return bad_name(x);
-    struct az_request r = {.svc = AZ_QUEUE, .method = "PUT", .path = dg_arena_printf(x->arena, "/%s", queue)};
+    struct az_request r = {.svc = AZ_QUEUE,
+                           .op = AZ_OP_CREATE_QUEUE,
+                           .method = "PUT",
+                           .path = dg_arena_printf(x->arena, "/%s", queue)};
     struct az_response resp;
     dg_err rc = az_call(c, x, &r, &resp);
     if (rc == DG_ECONFLICT && strcmp(x->st.code, "QueueAlreadyExists") == 0)
@@ -40,8 +43,10 @@ dg_err az_queue_delete(az_client *c, az_ctx *x, const char *queue)
 {
     if (!az_queue_name_ok(queue))
         return bad_name(x);
-    struct az_request r = {
-        .svc = AZ_QUEUE, .method = "DELETE", .path = dg_arena_printf(x->arena, "/%s", queue)};
+    struct az_request r = {.svc = AZ_QUEUE,
+                           .op = AZ_OP_DELETE_QUEUE,
+                           .method = "DELETE",
+                           .path = dg_arena_printf(x->arena, "/%s", queue)};
     struct az_response resp;
     dg_err rc = az_call(c, x, &r, &resp);
     az_response_free(&resp);
@@ -130,8 +135,10 @@ dg_err az_queue_put(az_client *c, az_ctx *x, const char *queue, const char *text
         dg_buf_free(&b);
         return rc;
     }
-    struct az_request r = {
-        .svc = AZ_QUEUE, .method = "POST", .path = dg_arena_printf(x->arena, "/%s/messages", queue)};
+    struct az_request r = {.svc = AZ_QUEUE,
+                           .op = AZ_OP_PUT_MESSAGE,
+                           .method = "POST",
+                           .path = dg_arena_printf(x->arena, "/%s/messages", queue)};
     if (visibility_s > 0)
         az_req_query(&r, "visibilitytimeout", dg_arena_printf(x->arena, "%ld", visibility_s));
     if (ttl_s != 0)
@@ -167,8 +174,10 @@ static dg_err get_or_peek(az_client *c, az_ctx *x, const char *queue, int max, l
         return bad_name(x);
     if (max < 1 || max > 32)
         return DG_EINVAL;
-    struct az_request r = {
-        .svc = AZ_QUEUE, .method = "GET", .path = dg_arena_printf(x->arena, "/%s/messages", queue)};
+    struct az_request r = {.svc = AZ_QUEUE,
+                           .op = peek ? AZ_OP_PEEK_MESSAGES : AZ_OP_GET_MESSAGES,
+                           .method = "GET",
+                           .path = dg_arena_printf(x->arena, "/%s/messages", queue)};
     az_req_query(&r, "numofmessages", dg_arena_printf(x->arena, "%d", max));
     if (peek)
         az_req_query(&r, "peekonly", "true");
@@ -202,6 +211,7 @@ dg_err az_queue_delete_msg(az_client *c, az_ctx *x, const char *queue, const cha
         return DG_EINVAL;
     struct az_request r = {
         .svc = AZ_QUEUE,
+        .op = AZ_OP_DELETE_MESSAGE,
         .method = "DELETE",
         .path = dg_arena_printf(x->arena, "/%s/messages/%s", queue, az_path_segment(x->arena, id))};
     az_req_query(&r, "popreceipt", pop_receipt);

@@ -36,9 +36,9 @@ static void invalid(az_ctx *x, const char *why)
     snprintf(x->st.message, sizeof x->st.message, "%s", why);
 }
 
-static struct az_request table_req(const char *method, const char *path)
+static struct az_request table_req(enum az_op op, const char *method, const char *path)
 {
-    struct az_request r = {.svc = AZ_TABLE, .method = method, .path = path, .table_json = true};
+    struct az_request r = {.svc = AZ_TABLE, .op = op, .method = method, .path = path, .table_json = true};
     return r;
 }
 
@@ -76,7 +76,7 @@ dg_err az_table_create(az_client *c, az_ctx *x, const char *table)
         invalid(x, "invalid table name");
         return DG_EINVAL;
     }
-    struct az_request r = table_req("POST", "/Tables");
+    struct az_request r = table_req(AZ_OP_CREATE_TABLE, "POST", "/Tables");
     char *body = dg_arena_printf(x->arena, "{\"TableName\":\"%s\"}", table);
     r.body = body;
     r.body_len = strlen(body);
@@ -96,7 +96,8 @@ dg_err az_table_delete(az_client *c, az_ctx *x, const char *table)
         invalid(x, "invalid table name");
         return DG_EINVAL;
     }
-    struct az_request r = table_req("DELETE", dg_arena_printf(x->arena, "/Tables('%s')", table));
+    struct az_request r =
+        table_req(AZ_OP_DELETE_TABLE, "DELETE", dg_arena_printf(x->arena, "/Tables('%s')", table));
     struct az_response resp;
     dg_err rc = az_call(c, x, &r, &resp);
     az_response_free(&resp);
@@ -126,7 +127,7 @@ dg_err az_table_get(az_client *c, az_ctx *x, const char *table, const char *pk, 
         invalid(x, "keys too long");
         return DG_EINVAL;
     }
-    struct az_request r = table_req("GET", path);
+    struct az_request r = table_req(AZ_OP_GET_ENTITY, "GET", path);
     if (select)
         az_req_query(&r, "$select", select);
     struct az_response resp;
@@ -169,17 +170,18 @@ dg_err az_table_write(az_client *c, az_ctx *x, const char *table, enum az_write 
     struct az_request r;
     switch (mode) {
     case AZ_INSERT:
-        r = table_req("POST", dg_arena_printf(x->arena, "/%s", table));
+        r = table_req(AZ_OP_INSERT_ENTITY, "POST", dg_arena_printf(x->arena, "/%s", table));
         az_req_header(&r, "Prefer", "return-no-content");
         break;
     case AZ_UPSERT_REPLACE:
     case AZ_REPLACE:
-        r = table_req("PUT", path);
+        r = table_req(mode == AZ_REPLACE ? AZ_OP_UPDATE_ENTITY : AZ_OP_INSERT_OR_REPLACE_ENTITY, "PUT", path);
         break;
     case AZ_UPSERT_MERGE:
     case AZ_MERGE:
     default:
-        r = table_req("MERGE", path);
+        r = table_req(mode == AZ_UPSERT_MERGE ? AZ_OP_INSERT_OR_MERGE_ENTITY : AZ_OP_MERGE_ENTITY, "MERGE",
+                      path);
         break;
     }
     if (mode == AZ_REPLACE || mode == AZ_MERGE)
@@ -210,7 +212,7 @@ dg_err az_table_delete_entity(az_client *c, az_ctx *x, const char *table, const 
         invalid(x, "keys too long");
         return DG_EINVAL;
     }
-    struct az_request r = table_req("DELETE", path);
+    struct az_request r = table_req(AZ_OP_DELETE_ENTITY, "DELETE", path);
     az_req_header(&r, "If-Match", if_match ? if_match : "*");
     struct az_response resp;
     dg_err rc = az_call(c, x, &r, &resp);
@@ -226,7 +228,7 @@ dg_err az_table_query(az_client *c, az_ctx *x, const char *table, const struct a
         invalid(x, "invalid table name or $top");
         return DG_EINVAL;
     }
-    struct az_request r = table_req("GET", dg_arena_printf(x->arena, "/%s()", table));
+    struct az_request r = table_req(AZ_OP_QUERY_ENTITIES, "GET", dg_arena_printf(x->arena, "/%s()", table));
     if (q->filter && *q->filter)
         az_req_query(&r, "$filter", q->filter);
     if (q->select && *q->select)
@@ -445,7 +447,7 @@ dg_err az_table_batch(az_client *c, az_ctx *x, const char *table, const struct a
         dg_buf_free(&b);
         return rc;
     }
-    struct az_request r = table_req("POST", "/$batch");
+    struct az_request r = table_req(AZ_OP_BATCH, "POST", "/$batch");
     az_req_header(&r, "Content-Type", dg_arena_printf(x->arena, "multipart/mixed; boundary=%s", boundary));
     r.body = dg_arena_strndup(x->arena, dg_buf_str(&b), b.len);
     r.body_len = b.len;

@@ -66,15 +66,25 @@ static int request(const char *method, const char *path, char *body, size_t cap)
     return status;
 }
 
+/* A metric's value, its labelled series summed; -1 when absent. */
 static long metric(const char *name)
 {
-    static char buf[8192];
+    static char buf[1 << 20];
     if (request("GET", "/metrics", buf, sizeof buf) != 200)
         return -1;
     char needle[128];
-    snprintf(needle, sizeof needle, "\n%s ", name); /* a sample line, not its # TYPE line */
-    const char *p = strstr(buf, needle);
-    return p ? atol(p + strlen(needle)) : -1;
+    snprintf(needle, sizeof needle, "\n%s", name); /* a sample line, not its # TYPE line */
+    size_t n = strlen(needle);
+    long sum = -1;
+    for (const char *p = strstr(buf, needle); p; p = strstr(p + n, needle)) {
+        const char *v = p + n;
+        if (*v == '{')
+            v = strchr(v, '}') ? strchr(v, '}') + 1 : v;
+        else if (*v != ' ')
+            continue;
+        sum = (sum < 0 ? 0 : sum) + atol(v + 1);
+    }
+    return sum;
 }
 
 static long rss_kib(int pid)
@@ -203,11 +213,11 @@ int main(int argc, char **argv)
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
         if (i % 500 == 499)
-            while (metric("dg_wait_held") < i + 1 - 250)
+            while (metric("durable_gateway_waits_held") < i + 1 - 250)
                 usleep(10000);
     }
     long held = 0;
-    for (int k = 0; k < 600 && (held = metric("dg_wait_held")) < nw; k++)
+    for (int k = 0; k < 600 && (held = metric("durable_gateway_waits_held")) < nw; k++)
         usleep(100000);
     double open_s = (double) (dg_mono_ms() - t_open) / 1000.0;
     if (held < nw) {
@@ -219,13 +229,15 @@ int main(int argc, char **argv)
 
     /* The quiet phase: everyone waits. */
     const int window = 10;
-    long reads0 = metric("dg_wait_reads_total"), sreq0 = metric("dg_storage_requests_total");
+    long reads0 = metric("durable_gateway_wait_reads_total"),
+         sreq0 = metric("durable_gateway_storage_attempts_total");
     double cpu0 = cpu_s(pid);
     int64_t w0 = dg_mono_ms();
     sleep((unsigned) window);
     double secs = (double) (dg_mono_ms() - w0) / 1000.0;
     double cpu1 = cpu_s(pid);
-    long reads1 = metric("dg_wait_reads_total"), sreq1 = metric("dg_storage_requests_total");
+    long reads1 = metric("durable_gateway_wait_reads_total"),
+         sreq1 = metric("durable_gateway_storage_attempts_total");
     double reads_per_s = (double) (reads1 - reads0) / secs;
     double storage_per_s = (double) (sreq1 - sreq0) / secs;
     double host_per_s = (double) nw / interval;

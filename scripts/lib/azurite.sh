@@ -4,6 +4,8 @@
 #                            "disk" (data in DIR, the default ports: the run command).
 #                            Sets AZURITE_PID, AZURITE_BLOB_PORT, AZURITE_QUEUE_PORT,
 #                            AZURITE_TABLE_PORT and AZURITE_CONNECTION_STRING.
+#                            With AZURITE_DEBUG set, Azurite logs every request
+#                            (headers included) to AZURITE_DEBUG_LOG (DIR/debug.log).
 #   azurite_stop             Stops it (idempotent).
 #
 # A watchdog process kills Azurite as soon as the shell that started it is gone,
@@ -29,6 +31,10 @@ azurite_start() {
     else
         args+=(--location "$dir/data" --blobPort "${AZURITE_BLOB_PORT:-10000}"
                --queuePort "${AZURITE_QUEUE_PORT:-10001}" --tablePort "${AZURITE_TABLE_PORT:-10002}")
+    fi
+    if [ -n "${AZURITE_DEBUG:-}" ]; then # every request, headers included, in DIR/debug.log
+        args+=(--debug "$dir/debug.log")
+        export AZURITE_DEBUG_LOG="$dir/debug.log"
     fi
     : > "$log"
     node "$js" "${args[@]}" > "$log" 2>&1 &

@@ -42,6 +42,9 @@ body=$(curl -s -w ' %{http_code}' "http://127.0.0.1:$port/healthz")
 check "/healthz answers 200 healthy" 'grep -q "\"status\":\"healthy\"" <<<"$body" && [ "${body##* }" = 200 ]'
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nope")
 check "unknown path is 404" '[ "$code" = 404 ]'
+access='info  \[[0-9a-f]{12}\] request method=GET target=/nope route=unmatched status=404 duration_ms=[0-9.]+ storage_calls=0 bytes_in=0 bytes_out=0$'
+for _ in $(seq 40); do grep -qE "$access" "$log" && break; sleep 0.05; done # written once the answer has left
+check "one text access line per request, with its route and its X-Request-Id" 'grep -qE "$access" "$log"'
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/healthz")
 check "POST /healthz is 405" '[ "$code" = 405 ]'
 code=$(head -c 5000000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @- "http://127.0.0.1:$port/x")

@@ -54,14 +54,14 @@ for _ in $(seq 60); do ready=$(curl -s -o /dev/null -w '%{http_code}' "http://12
 check "/readyz is 200 while storage answers" '[ "$ready" = 200 ]'
 
 # ---- collapse: 20 concurrent reads of one instance share storage reads ----
-r0=$(metric dg_status_reads_total)
+r0=$(metric durable_gateway_status_reads_total)
 pids=()
 for i in $(seq 20); do status same-1 > "$work/c.$i" & pids+=($!); done
 wait "${pids[@]}"
-r1=$(metric dg_status_reads_total)
+r1=$(metric durable_gateway_status_reads_total)
 ok=0; for i in $(seq 20); do [ "$(cut -d' ' -f1 "$work/c.$i")" = 200 ] && ok=$((ok+1)); done
 check "20 concurrent status requests: all 200" '[ $ok -eq 20 ]'
-check "...from fewer storage reads than requests ($((r1-r0)))" '[ $((r1-r0)) -lt 20 ] && [ "$(metric dg_status_reads_collapsed_total)" -gt 0 ]'
+check "...from fewer storage reads than requests ($((r1-r0)))" '[ $((r1-r0)) -lt 20 ] && [ "$(metric durable_gateway_status_reads_collapsed_total)" -gt 0 ]'
 
 # ---- hung storage: deadlines, liveness, hang-ups ----
 start_standin --hang
@@ -77,17 +77,20 @@ wait "${pids[@]}"
 ok=0; for i in $(seq 30); do set -- $(cat "$work/h.$i"); [ "$1" = 504 ] && awk "BEGIN{exit !($2 < 2.5)}" && ok=$((ok+1)); done
 check "every hung request is 504 at its deadline ($ok of 30)" '[ $ok -eq 30 ]'
 check "...in the host's error form" 'grep -q "\"Message\":\"The request did not complete within the gateway" "$work/body.hung-1"'
-check "...counted in /metrics" '[ "$(metric dg_request_deadlines_total)" -ge 30 ]'
+check "...with its X-Request-Id" 'grep -qiE "^X-Request-Id: [0-9a-f]{12}\s*$" "$work/head.hung-1"'
+check "...counted in /metrics" '[ "$(metric durable_gateway_request_deadlines_total)" -ge 30 ]'
 check "/readyz turns 503 when storage stops answering" '[ "$nr" = 503 ]'
 curl -s -m 0.3 -o /dev/null -H "x-functions-key: $key" "$base/instances/gone-1"
-for _ in $(seq 40); do [ "$(metric dg_request_hangups_total)" -ge 1 ] && break; sleep 0.05; done
-check "a client that hangs up is seen while its request waits on storage" '[ "$(metric dg_request_hangups_total)" -ge 1 ]'
+for _ in $(seq 40); do [ "$(metric durable_gateway_request_hangups_total)" -ge 1 ] && break; sleep 0.05; done
+check "a client that hangs up is seen while its request waits on storage" '[ "$(metric durable_gateway_request_hangups_total)" -ge 1 ]'
+for _ in $(seq 40); do [ -n "$(metric 'durable_gateway_requests_total{route="get_status",code="499"}')" ] && break; sleep 0.05; done
+check "...and counted as answered 499 (no answer)" '[ "$(metric "durable_gateway_requests_total{route=\"get_status\",code=\"499\"}")" -ge 1 ]'
 
 # ---- SIGTERM while requests hang: every one answered, exit within the grace ----
 start_gateway --request-timeout-ms 60000 --shutdown-grace-ms 500
 pids=()
 for i in $(seq 20); do status term-$i > "$work/t.$i" & pids+=($!); done
-for _ in $(seq 100); do [ "$(metric dg_requests_running)" = 20 ] && break; sleep 0.05; done
+for _ in $(seq 100); do [ "$(metric durable_gateway_requests_running)" = 20 ] && break; sleep 0.05; done
 t0=$(date +%s%N)
 kill -TERM "$gpid"
 wait "$gpid"; rc=$?
@@ -98,5 +101,6 @@ ok=0; for i in $(seq 20); do [ "$(cut -d' ' -f1 "$work/t.$i")" = 503 ] && ok=$((
 ms=$(( (t1 - t0) / 1000000 ))
 check "SIGTERM with 20 hung requests exits 0 within grace + 1 s (${ms} ms)" '[ $rc -eq 0 ] && [ $ms -lt 1500 ]'
 check "...and answers every one of them 503 with Retry-After ($ok of 20)" '[ $ok -eq 20 ] && grep -qi "^Retry-After:" "$work/head.term-1"'
+check "...and its X-Request-Id" 'grep -qiE "^X-Request-Id: [0-9a-f]{12}\s*$" "$work/head.term-1"'
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -92,6 +92,14 @@ check "other answer headers are, repeated ones too" \
     'grep -qi "^X-Up-Public: kept" <<<"$hdrs" && [ "$(grep -ci "^Set-Cookie:" <<<"$hdrs")" = 2 ]'
 check "one Date header" '[ "$(grep -ci "^Date:" <<<"$hdrs")" = 1 ]'
 
+hdrs=$(curl -s -D - -o "$work/echo.json" "$gw/echo")
+rid=$(sed -n 's/^X-Request-Id: \([^[:space:]]*\).*/\1/Ip' <<<"$hdrs")
+check "the answer carries X-Request-Id, and the app got the same id" \
+    '[ -n "$rid" ] && [ "$(js "j.headers[\"x-request-id\"]" <"$work/echo.json")" = "$rid" ]'
+out=$(curl -s -D "$work/rid.h" -H 'X-Request-Id: client-id-42' "$gw/echo")
+check "a client's X-Request-Id passes to the app and comes back" \
+    '[ "$(js "j.headers[\"x-request-id\"]" <<<"$out")" = client-id-42 ] && grep -qi "^X-Request-Id: client-id-42" "$work/rid.h"'
+
 # ---- the gateway's own paths are never passed through ----
 check "/healthz is the gateway's" 'curl -s "$gw/healthz" | grep -q healthy'
 check "management routes are the gateway's (401 without its key)" \
@@ -130,6 +138,11 @@ out=$(curl -s -w ' %{http_code}' "$gw/slow?ms=3000")
 t1=$(date +%s%N)
 check "an upstream silent past --upstream-timeout-ms: 504 in the host's form" 'grep -q "\"Message\":.* 504$" <<<"$out"'
 check "...within the timeout and a bit" '[ $(((t1 - t0) / 1000000)) -lt 4500 ]'
+m=$(curl -s "$gw/metrics")
+check "metrics: upstream answers by code" \
+    'grep -q "^durable_gateway_upstream_requests_total{code=\"200\"} [1-9]" <<<"$m" && grep -q "^durable_gateway_upstream_requests_total{code=\"502\"} [1-9]" <<<"$m"'
+check "metrics: passed-through requests under route upstream, with their latency" \
+    'grep -q "^durable_gateway_requests_total{route=\"upstream\",code=\"200\"} [1-9]" <<<"$m" && grep -q "^durable_gateway_upstream_request_duration_seconds_count [1-9]" <<<"$m"'
 read -r gw2_pid g2port < <(start_gw "$work/gw2.log" --upstream "http://127.0.0.1:1")
 out=$(curl -s -w ' %{http_code}' "http://127.0.0.1:$g2port/anything")
 check "an unreachable upstream: 502" 'grep -q "\"Message\":.* 502$" <<<"$out"'

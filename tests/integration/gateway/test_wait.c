@@ -317,11 +317,11 @@ Test(wait, a_client_that_hangs_up_stops_its_wait)
 {
     struct resp r;
     http("POST", "/durabletask/orchestrators/Hello/gone1", NULL, 0, &r);
-    long before = metric("dg_wait_disconnects_total");
+    long before = metric("durable_gateway_wait_disconnects_total");
     CURLcode rc = http("GET", "/durabletask/instances/gone1/wait?timeout=20&retryInterval=1", NULL, 300, &r);
     cr_assert_eq(rc, CURLE_OPERATION_TIMEDOUT);
-    cr_assert_eq(metric_until("dg_wait_disconnects_total", before + 1), before + 1);
-    cr_assert_eq(metric_until("dg_wait_held", 0), 0);
+    cr_assert_eq(metric_until("durable_gateway_wait_disconnects_total", before + 1), before + 1);
+    cr_assert_eq(metric_until("durable_gateway_waits_held", 0), 0);
 }
 
 struct waiter_arg {
@@ -343,15 +343,15 @@ Test(wait, waiters_on_one_instance_share_one_read_per_interval)
     enum { N = 30 };
     static struct waiter_arg w[N];
     pthread_t th[N];
-    long reads0 = metric("dg_wait_reads_total");
+    long reads0 = metric("durable_gateway_wait_reads_total");
     int64_t t0 = dg_mono_ms();
     for (int i = 0; i < N; i++) {
         w[i].path = i % 2 ? "/durabletask/instances/shared1/wait?timeout=10&retryInterval=0.2"
                           : "/durabletask/instances/shared1/wait?timeout=10&retryInterval=0.5";
         pthread_create(&th[i], NULL, wait_thread, &w[i]);
     }
-    cr_assert_eq(metric_until("dg_wait_held", N), N);
-    cr_assert_eq(metric("dg_wait_instances"), 1);
+    cr_assert_eq(metric_until("durable_gateway_waits_held", N), N);
+    cr_assert_eq(metric("durable_gateway_wait_instances"), 1);
     int64_t left = t0 + 2000 - dg_mono_ms(); /* 2 s of waiting at the smallest interval, 0.2 s */
     if (left > 0)
         usleep((useconds_t) left * 1000);
@@ -361,7 +361,7 @@ Test(wait, waiters_on_one_instance_share_one_read_per_interval)
         cr_assert_eq(w[i].r.status, 200);
         cr_assert_str_eq(w[i].r.body, "{\"ok\":true}");
     }
-    long reads = metric("dg_wait_reads_total") - reads0;
+    long reads = metric("durable_gateway_wait_reads_total") - reads0;
     /* ~11 reads for ~2.2 s at 0.2 s; a per-request poller would have made ~220. */
     cr_assert(reads >= 8 && reads <= 14, "%ld reads", reads);
 }
@@ -377,9 +377,9 @@ Test(wait, past_the_waiter_cap_is_503_and_nothing_starts)
         w[i].path = "/durabletask/instances/cap1/wait?timeout=3&retryInterval=1";
         pthread_create(&th[i], NULL, wait_thread, &w[i]);
     }
-    for (int i = 0; i < 50 && metric("dg_wait_held") < N; i++)
+    for (int i = 0; i < 50 && metric("durable_gateway_waits_held") < N; i++)
         usleep(50000);
-    cr_assert_eq(metric("dg_wait_held"), N);
+    cr_assert_eq(metric("durable_gateway_waits_held"), N);
     http("GET", "/durabletask/instances/cap1/wait?timeout=3", NULL, 0, &r);
     cr_assert_eq(r.status, 503);
     cr_assert_str_eq(r.retry_after, "1");
@@ -405,7 +405,7 @@ Test(wait, sigterm_answers_every_waiter_at_once)
         w[i].path = "/durabletask/instances/sd1/wait?timeout=60&retryInterval=1";
         pthread_create(&th[i], NULL, wait_thread, &w[i]);
     }
-    for (int i = 0; i < 50 && metric("dg_wait_held") < N; i++)
+    for (int i = 0; i < 50 && metric("durable_gateway_waits_held") < N; i++)
         usleep(50000);
     int64_t t0 = dg_mono_ms();
     stop_gateway();
@@ -425,7 +425,7 @@ Test(wait, odd_intervals_neither_crash_nor_outlast_the_timeout)
     CURLcode rc = http("GET", "/durabletask/instances/odd1/wait?timeout=42949673&retryInterval=42949672.95",
                        NULL, 500, &r);
     cr_assert_eq(rc, CURLE_OPERATION_TIMEDOUT);
-    cr_assert_eq(metric_until("dg_wait_held", 0), 0, "the hang-up was seen");
+    cr_assert_eq(metric_until("durable_gateway_waits_held", 0), 0, "the hang-up was seen");
     http("GET", "/healthz", NULL, 2000, &r);
     cr_assert_eq(r.status, 200, "the gateway is still up");
     /* A timeout alone, shorter than the default interval, waits that long. */
@@ -461,7 +461,7 @@ Test(wait, sigterm_while_answers_are_being_built_answers_everyone_and_exits_clea
         w[i].path = "/durabletask/instances/big1/wait?timeout=30&retryInterval=0.1";
         pthread_create(&th[i], NULL, wait_thread, &w[i]);
     }
-    for (int i = 0; i < 50 && metric("dg_wait_held") < N; i++)
+    for (int i = 0; i < 50 && metric("durable_gateway_waits_held") < N; i++)
         usleep(50000);
     /* A large output (30 KB, near a table column's limit) and a stop right after it lands. */
     char *out = dg_arena_alloc(a, 30002);

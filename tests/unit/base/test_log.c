@@ -1,6 +1,7 @@
-/* base/log.c: secrets never survive redaction. */
+/* base/log.c: secrets never survive redaction; text and JSON lines. */
 #include "base/log.h"
 
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,4 +122,113 @@ Test(log, levels_parse)
     cr_assert_eq(dg_log_level_parse("DEBUG"), DG_LOG_DEBUG);
     cr_assert_eq(dg_log_level_parse("error"), DG_LOG_ERROR);
     cr_assert_eq(dg_log_level_parse("loud"), -1);
+}
+
+/* Runs fn with stderr sent to a file and returns what it wrote (malloc'd). */
+static char *captured(void (*fn)(void))
+{
+    char path[] = "/tmp/dg-log-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    cr_assert_not_null(freopen(path, "w", stderr));
+    fn();
+    fflush(stderr);
+    FILE *f = fopen(path, "rb");
+    char *buf = calloc(1, 1 << 16);
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    fclose(f);
+    unlink(path);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void access_line(void)
+{
+    const struct dg_log_field f[] = {
+        DG_LOGF_S("method", "GET"),
+        DG_LOGF_S("target", "/x?code=SECRET&a=\"q\"\x01\\"),
+        DG_LOGF_S("auth", "SharedKey acct:SIGNATURE"),
+        DG_LOGF_I("status", 200),
+        DG_LOGF_N("duration_ms", 1.25),
+        DG_LOGF_S("none", NULL),
+    };
+    dg_log_fields(DG_LOG_INFO, "id-1", NULL, "request", f, sizeof f / sizeof *f);
+    dg_log(DG_LOG_WARN, NULL, "plain %s", "line\n\"two\"");
+}
+
+Test(log, json_lines_are_objects_with_every_field_redacted)
+{
+    dg_log_set_format(DG_LOG_JSON);
+    char *out = captured(access_line);
+    dg_log_set_format(DG_LOG_TEXT);
+    char *nl = strchr(out, '\n');
+    cr_assert_not_null(nl, "%s", out);
+    *nl = '\0';
+    cr_assert_null(strstr(out, "SECRET"), "%s", out);
+    cr_assert_null(strstr(out, "SIGNATURE"), "%s", out);
+    cJSON *j = cJSON_Parse(out);
+    cr_assert_not_null(j, "not JSON: %s", out);
+    cr_assert_str_eq(cJSON_GetObjectItem(j, "level")->valuestring, "info");
+    cr_assert_str_eq(cJSON_GetObjectItem(j, "request_id")->valuestring, "id-1");
+    cr_assert_str_eq(cJSON_GetObjectItem(j, "msg")->valuestring, "request");
+    cr_assert_str_eq(cJSON_GetObjectItem(j, "method")->valuestring, "GET");
+    cr_assert_str_eq(cJSON_GetObjectItem(j, "target")->valuestring, "/x?code=REDACTED&a=\"q\"\\x01\\\\");
+    cr_assert_str_eq(cJSON_GetObjectItem(j, "auth")->valuestring, "SharedKey REDACTED");
+    cr_assert_eq(cJSON_GetObjectItem(j, "status")->valuedouble, 200);
+    cr_assert_float_eq(cJSON_GetObjectItem(j, "duration_ms")->valuedouble, 1.25, 1e-9);
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(j, "none")));
+    const char *t = cJSON_GetObjectItem(j, "time")->valuestring;
+    cr_assert_eq(strlen(t), 24, "%s", t); /* 2026-12-08T01:50:33.642Z */
+    cJSON_Delete(j);
+    char *second = nl + 1;
+    nl = strchr(second, '\n');
+    cr_assert_not_null(nl);
+    *nl = '\0';
+    j = cJSON_Parse(second);
+    cr_assert_not_null(j, "not JSON: %s", second);
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(j, "request_id")));
+    cr_assert_str_eq(cJSON_GetObjectItem(j, "msg")->valuestring, "plain line\\x0a\"two\"");
+    cJSON_Delete(j);
+    free(out);
+}
+
+Test(log, text_fields_are_key_value_quoted_when_needed)
+{
+    char *out = captured(access_line);
+    cr_assert_not_null(
+        strstr(out, "info  [id-1] request method=GET target=\"/x?code=REDACTED&a=\\\"q\\\"\\x01\\\\\" "
+                    "auth=\"SharedKey REDACTED\" status=200 duration_ms=1.250 none=-\n"),
+        "%s", out);
+    free(out);
+}
+
+static void long_line(void)
+{
+    static char big[20000];
+    memset(big, '"', sizeof big - 1);
+    const struct dg_log_field f[] = {DG_LOGF_S("a", big), DG_LOGF_S("b", big), DG_LOGF_I("c", 1)};
+    dg_log_fields(DG_LOG_INFO, "id", NULL, "long", f, 3);
+}
+
+Test(log, a_json_line_cut_at_the_cap_is_still_an_object)
+{
+    dg_log_set_format(DG_LOG_JSON);
+    char *out = captured(long_line);
+    dg_log_set_format(DG_LOG_TEXT);
+    size_t n = strlen(out);
+    cr_assert_gt(n, 1000);
+    cr_assert_eq(out[n - 1], '\n');
+    out[n - 1] = '\0';
+    cJSON *j = cJSON_Parse(out);
+    cr_assert_not_null(j, "not JSON (%zu bytes)", n);
+    cJSON_Delete(j);
+    free(out);
+}
+
+Test(log, formats_parse)
+{
+    cr_assert_eq(dg_log_format_parse("json"), DG_LOG_JSON);
+    cr_assert_eq(dg_log_format_parse("TEXT"), DG_LOG_TEXT);
+    cr_assert_eq(dg_log_format_parse("xml"), -1);
 }
