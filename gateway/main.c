@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Splits a comma list into a NULL-terminated array of trimmed, non-empty
@@ -54,6 +55,25 @@ static az_client *open_storage(const char *what, const char *connection_string, 
     return c;
 }
 
+/* One line on the certificate in force: when it stops being valid, a
+ * warning when that is past or less than 14 days away (clients refuse it). */
+static void log_certificate(const char *what, const char *path)
+{
+    time_t until = (time_t) gw_tls_not_after();
+    struct tm tm;
+    char when[32] = "?";
+    if (gmtime_r(&until, &tm))
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    long long left = (long long) until - (long long) time(NULL);
+    if (left <= 0)
+        DG_WARN(NULL, "%s: the TLS certificate %s expired at %s: clients will refuse it", what, path, when);
+    else if (left < 14 * 86400LL)
+        DG_WARN(NULL, "%s: the TLS certificate %s expires at %s, in %lld day(s)", what, path, when,
+                left / 86400);
+    else
+        DG_INFO(NULL, "%s: the TLS certificate %s is valid until %s", what, path, when);
+}
+
 /* SIGHUP: the key file, then the certificate and key, read again. What does
  * not load leaves what is in force, with one error line each (never a key);
  * requests, connections and held waits carry on (docs/reload.md). */
@@ -68,10 +88,11 @@ static void reload(const struct gw_config *cfg, auth_keys *keys)
                      auth_keys_count(keys));
     }
     if (gw_tls_on()) {
-        if (gw_tls_reload(why, sizeof why) == 0)
+        if (gw_tls_reload(why, sizeof why) == 0) {
             DG_INFO(NULL, "SIGHUP: loaded the TLS certificate %s and its key: served from the next handshake",
                     cfg->tls_cert);
-        else
+            log_certificate("SIGHUP", cfg->tls_cert);
+        } else
             DG_ERROR(NULL, "SIGHUP: %s; the certificate loaded before stays in force", why);
     }
     if (!keys && !gw_tls_on())
@@ -108,6 +129,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "durable-gateway: %s\n", why);
         return 2;
     }
+    if (cfg.tls_cert)
+        log_certificate("TLS", cfg.tls_cert);
     az_client *storage = open_storage("the connection string", cfg.connection_string, &cfg);
     if (!storage)
         return 2;

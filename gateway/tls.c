@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #define PEM_MAX   (1u << 20) /* a certificate chain or a key file: far more than any real one */
 #define CHAIN_MAX 16         /* certificates in the chain file */
@@ -33,6 +34,7 @@ struct pair {
     gnutls_x509_crt_t *crts; /* gnutls_malloc'd by gnutls_x509_crt_list_import2 */
     unsigned ncrts;
     gnutls_x509_privkey_t key;
+    time_t not_after; /* the first certificate's */
 };
 
 static struct {
@@ -142,6 +144,7 @@ static struct pair *pair_load(const char *cert_path, const char *key_path, char 
                  cert_path);
         goto bad;
     }
+    p->not_after = gnutls_x509_crt_get_expiration_time(p->crts[0]);
     datum_clear(&cd);
     datum_clear(&kd);
     return p;
@@ -243,6 +246,14 @@ void gw_tls_listener(int fd)
      * only when it sends an answer; accepted sockets inherit this. */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+long long gw_tls_not_after(void)
+{
+    struct pair *p = pair_acquire();
+    long long t = p ? (long long) p->not_after : 0;
+    pair_release(p);
+    return t;
 }
 
 bool gw_tls_on(void)

@@ -21,6 +21,8 @@ int gw_tls_init(const char *cert_path, const char *key_path, char *err, size_t e
 int gw_tls_reload(char *err, size_t errlen);
 /* Readies the listening socket for TLS (no Nagle delay in handshakes); nothing when TLS is off. */
 void gw_tls_listener(int fd);
+/* The notAfter of the certificate in force (seconds since the epoch); 0 when TLS is off. */
+long long gw_tls_not_after(void);
 /* True after a successful gw_tls_init. */
 bool gw_tls_on(void);
 /* Daemon options for MHD_OPTION_ARRAY (the protocol versions and the

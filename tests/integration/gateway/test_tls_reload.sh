@@ -57,6 +57,8 @@ for i in $(seq 1 100); do
     sleep 0.05
 done
 check "listens, and says https" '[ -n "$port" ]'
+check "a certificate that expires within 14 days is warned about at start" \
+    'grep -q "warn .*TLS: the TLS certificate gw.crt expires at 20[0-9-]*T[0-9:]*Z, in [12] day(s)" "$log"'
 host="https://127.0.0.1:$port"
 B="$host/runtime/webhooks/durabletask"
 body=$(curl -sS --cacert one.crt -w ' %{http_code}' "$host/healthz")
@@ -153,8 +155,9 @@ check "no key value ever reaches the log" '! grep -q "key-one-\|key-two-\|key-th
 check "before: the first certificate is served" '[ "$(served_fp)" = "$(fp one.crt)" ]'
 cp two.crt gw.crt.tmp && mv gw.crt.tmp gw.crt; cp two.key gw.key.tmp && mv gw.key.tmp gw.key
 put keys.json '{"masterKey":["key-two-0123456789abcdef"]}'
-hup 2
-check "SIGHUP loads the new certificate" 'grep -q "SIGHUP: loaded the TLS certificate gw.crt" "$log"'
+hup 3 # the keys, the pair, its expiry
+check "SIGHUP loads the new certificate, and says when it expires" \
+    'grep -q "SIGHUP: loaded the TLS certificate gw.crt" "$log" && grep -q "SIGHUP: the TLS certificate gw.crt expires at" "$log"'
 check "the next handshake serves the new certificate" '[ "$(served_fp)" = "$(fp two.crt)" ]'
 check "a client trusting the new one connects" '[ "$(status key-two-0123456789abcdef two.crt)" = 202 ]'
 check "a client trusting only the old one no longer does" '[ "$(status key-two-0123456789abcdef one.crt)" = 000 ]'
