@@ -1,7 +1,9 @@
 #include "base/log.h"
 
 #include "base/buf.h"
+#include "base/loop.h"
 #include "base/mem.h"
+#include "base/trace.h"
 #include "base/url.h"
 #include "base/utf8.h"
 
@@ -139,6 +141,9 @@ static void begin(struct line *l, bool json, enum dg_log_level lvl, const char *
     char t[80];
     snprintf(t, sizeof t, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+    struct dg_trace *tr = reqid ? NULL : dg_co_trace();
+    if (tr) /* a line of a request's coroutines that was given no id: the request's own */
+        reqid = tr->id;
     const char *id = reqid ? reqid : "-";
     size_t idn = strnlen(id, 64);
     l->at = 0;

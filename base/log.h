@@ -24,7 +24,8 @@ int dg_log_format_parse(const char *s);
 /* Whether a line of lvl would be written (to skip building fields for nothing). */
 bool dg_log_enabled(enum dg_log_level lvl);
 
-/* One line: the time, the level, the request id, then the formatted message
+/* One line: the time, the level, the request id (reqid, else the id of the
+ * request whose coroutine writes the line, base/trace.h), then the formatted message
  * with every byte that could forge or garble a line escaped (dg_log_escape):
  * what a client sent (a request target, a header) is logged as it came,
  * without a raw ESC, CR or LF in it. */

@@ -617,6 +617,34 @@ static char *build_url(dg_arena *a, az_client *c, const struct az_request *r)
     return s;
 }
 
+/* A header list built in the call's arena, which outlives the transfer
+ * (libcurl only reads the list): no malloc, copy and free per line, nor a
+ * printf, for every header of every attempt. */
+struct hlist {
+    struct curl_slist *head, **tail;
+};
+
+static void hl_add(dg_arena *a, struct hlist *l, const char *line)
+{
+    struct curl_slist *e = dg_arena_alloc(a, sizeof *e);
+    e->data = (char *) line;
+    e->next = NULL;
+    *l->tail = e;
+    l->tail = &e->next;
+}
+
+/* "name: value" */
+static void hl_add_kv(dg_arena *a, struct hlist *l, const char *name, const char *value)
+{
+    size_t n = strlen(name), v = strlen(value);
+    char *line = dg_arena_alloc(a, n + v + 3);
+    memcpy(line, name, n);
+    line[n] = ':';
+    line[n + 1] = ' ';
+    memcpy(line + n + 2, value, v + 1);
+    hl_add(a, l, line);
+}
+
 /* Builds the header list of one attempt, signed with a fresh date. */
 static struct curl_slist *build_headers(dg_arena *a, az_client *c, const struct az_request *r,
                                         const char *reqid)
@@ -643,18 +671,17 @@ static struct curl_slist *build_headers(dg_arena *a, az_client *c, const struct 
     const char *len = dg_arena_printf(a, "%zu", r->body_len);
     int sends_body = r->body != NULL;
 
-    struct curl_slist *list = NULL;
-    for (size_t i = 0; i < n; i++) {
-        char *line = dg_arena_printf(a, "%s: %s", all[i].name, all[i].value);
-        list = curl_slist_append(list, line);
-    }
-    list = curl_slist_append(list, "Expect:"); /* no 100-continue round trip */
+    struct hlist list = {NULL, NULL};
+    list.tail = &list.head;
+    for (size_t i = 0; i < n; i++)
+        hl_add_kv(a, &list, all[i].name, all[i].value);
+    hl_add(a, &list, "Expect:"); /* no 100-continue round trip */
     const char *ct = NULL;
     for (size_t i = 0; i < r->nhdr; i++)
         if (strcasecmp(r->hdr[i].name, "Content-Type") == 0)
             ct = r->hdr[i].value;
     if (!ct) /* curl would otherwise add a form Content-Type we did not sign */
-        list = curl_slist_append(list, "Content-Type:");
+        hl_add(a, &list, "Content-Type:");
 
     if (c->acct.keylen && !c->acct.sas) {
         const char *fullpath = dg_arena_printf(a, "%s%s", c->base_path[r->svc], r->path);
@@ -674,15 +701,9 @@ static struct curl_slist *build_headers(dg_arena *a, az_client *c, const struct 
                                    az_canon_blobqueue(a, c->acct.name, fullpath, r->query, r->nquery));
         }
         char *sig = az_sign(a, c->acct.key, c->acct.keylen, sts);
-        list =
-            curl_slist_append(list, dg_arena_printf(a, "Authorization: %s %s:%s", scheme, c->acct.name, sig));
+        hl_add(a, &list, dg_arena_printf(a, "Authorization: %s %s:%s", scheme, c->acct.name, sig));
     }
-    return list;
-}
-
-static void free_slist(void *p)
-{
-    curl_slist_free_all(p);
+    return list.head;
 }
 
 static int retryable_status(long s)
@@ -761,7 +782,6 @@ static dg_err call_attempts(az_client *c, az_ctx *x, const struct az_request *r,
         resp->nheaders = 0;
         struct sink s = {.resp = resp, .a = a};
         struct curl_slist *hl = build_headers(a, c, r, reqid);
-        dg_arena_defer(a, free_slist, hl);
 
         reset_handle(m, h);
         curl_easy_setopt(h, CURLOPT_URL, url);

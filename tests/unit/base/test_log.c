@@ -1,6 +1,9 @@
 /* base/log.c: secrets never survive redaction; text and JSON lines. */
 #include "base/log.h"
 
+#include "base/loop.h"
+#include "base/trace.h"
+
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -231,4 +234,26 @@ Test(log, formats_parse)
     cr_assert_eq(dg_log_format_parse("json"), DG_LOG_JSON);
     cr_assert_eq(dg_log_format_parse("TEXT"), DG_LOG_TEXT);
     cr_assert_eq(dg_log_format_parse("xml"), -1);
+}
+
+static void in_request(void *arg)
+{
+    (void) arg;
+    static struct dg_trace t = {.id = "req-in-tree"};
+    dg_co_set_trace(dg_co_self(), &t);
+    DG_WARN(NULL, "a line given no id");
+    DG_WARN("own-id", "a line given its own");
+}
+
+static void tree_lines(void)
+{
+    dg_co_run(in_request, NULL);
+}
+
+Test(log, a_line_of_a_requests_coroutines_carries_its_id)
+{
+    char *out = captured(tree_lines);
+    cr_assert_not_null(strstr(out, "warn  [req-in-tree] a line given no id\n"), "%s", out);
+    cr_assert_not_null(strstr(out, "warn  [own-id] a line given its own\n"), "%s", out);
+    free(out);
 }
