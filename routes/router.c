@@ -36,6 +36,7 @@ static const struct route routes[] = {
     {"DELETE", {"instances", "{}", NULL}, AUTH_WRITE, rt_purge_instance},
     {"DELETE", {"instances", NULL}, AUTH_WRITE, rt_purge_by_filter},
     {"DELETE", {"taskhub", NULL}, AUTH_WRITE, rt_delete_hub},
+    {"GET", {"counts", NULL}, AUTH_READ, rt_count_instances}, /* a gateway route, docs/bulk.md */
     {"GET", {"entities", NULL}, AUTH_READ, rt_list_entities},
     {"GET", {"entities", "{}", NULL}, AUTH_READ, rt_list_entities},
     {"GET", {"entities", "{}", "{}", NULL}, AUTH_READ, rt_get_entity},
