@@ -33,6 +33,7 @@ struct rt_env {
         *app_prefix; /* the app's HTTP route prefix for /{prefix}/orchestrators/{name}/wait; NULL: "api" */
     struct rt_wait_limits *waits; /* the long-poll's limits and slots; NULL: waits are refused (503) */
     long purge_budget_ms;         /* time budget of one purge-by-filter request; 0: RT_PURGE_BUDGET_MS */
+    int purge_inflight; /* storage calls in flight for one purge-by-filter request; 0: RT_PURGE_INFLIGHT */
 };
 
 /* The long-poll's settings and its count of held requests, shared by every
@@ -47,6 +48,7 @@ struct rt_wait_limits {
 };
 
 #define RT_PURGE_BUDGET_MS 20000
+#define RT_PURGE_INFLIGHT  32
 
 #define RT_MAX_SEGMENTS 6
 

@@ -85,9 +85,7 @@ static dg_err str(struct rd *r, const char **out, size_t *len)
     if (!q)
         return DG_EBADRESP;
     if (!memchr(s, '\\', (size_t) (q - s))) {
-        for (const char *c = s; c < q; c++)
-            if ((unsigned char) *c < 0x20)
-                return DG_EBADRESP;
+        /* Raw control characters are let through, as cJSON lets them through. */
         *out = dg_arena_strndup(r->a, s, (size_t) (q - s));
         *len = (size_t) (q - s);
         r->p = q + 1;
@@ -105,8 +103,6 @@ static dg_err str(struct rd *r, const char **out, size_t *len)
     char *o = dg_arena_alloc(r->a, (size_t) (e - s) + 1);
     size_t n = 0;
     for (const char *c = s; c < e; c++) {
-        if ((unsigned char) *c < 0x20)
-            return DG_EBADRESP;
         if (*c != '\\') {
             o[n++] = *c;
             continue;
