@@ -25,7 +25,7 @@ cmake --build build -j2 --target durable-gateway bench_seed >/dev/null
 worker_build
 work="$(mktemp -d)"
 gw=""
-cleanup() { [ -n "$gw" ] && kill "$gw" 2>/dev/null; azurite_stop; rm -rf "$work"; }
+cleanup() { [ -n "$gw" ] && kill "$gw" 2>/dev/null; azurite_stop || true; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 azurite_start memory "$work"
