@@ -71,6 +71,8 @@ static const struct opt opts[] = {
      "environment variable holding a connection string"},
     {"purge-budget-ms", "DG_PURGE_BUDGET_MS", OPT_LONG, OFF(purge_budget_ms), "20000", 100, 600000,
      "time one purge-by-filter request may take before answering with a continuation token"},
+    {"purge-inflight", "DG_PURGE_INFLIGHT", OPT_LONG, OFF(purge_inflight), "32", 1, 256,
+     "storage calls one purge-by-filter request keeps in flight at once (docs/bulk.md)"},
     {"app-prefix", "DG_APP_PREFIX", OPT_STR, OFF(app_prefix), "api", 0, 0,
      "the app's HTTP route prefix: POST /{prefix}/orchestrators/{name}/wait is served (and "
      "/orchestrators/...)"},

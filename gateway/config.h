@@ -31,6 +31,7 @@ struct gw_config {
     const char *orchestrators; /* comma list: the only orchestrator names start accepts; NULL: any */
     const char *connections;   /* comma list of connection names, each an environment variable */
     long purge_budget_ms;      /* time one purge-by-filter request may take before it answers with a token */
+    long purge_inflight;       /* storage calls in flight at once for one purge-by-filter request */
     const char *app_prefix;    /* the app's HTTP route prefix for /{prefix}/orchestrators/{name}/wait */
     long wait_timeout_ms;      /* long-poll: timeout when the request gives none */
     long wait_interval_ms;     /* long-poll: read interval when the request gives none */

@@ -190,6 +190,7 @@ int main(int argc, char **argv)
         .orchestrators = (const char *const *) orchestrators,
         .app_prefix = cfg.app_prefix,
         .purge_budget_ms = cfg.purge_budget_ms,
+        .purge_inflight = (int) cfg.purge_inflight,
     };
     /* Every held request is a socket: allow as many as the system lets us. */
     struct rlimit nofile;

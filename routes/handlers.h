@@ -6,6 +6,7 @@
 #include "routes/router.h"
 #include "routes/wait.h"
 #include "taskhub/instance.h"
+#include "taskhub/query.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -100,6 +101,11 @@ const char *rt_token_encode(dg_arena *a, const char *pk, const char *rk);
 dg_err rt_token_decode(dg_arena *a, const char *token, const char **pk, const char **rk);
 
 void rt_list_instances(const rt_ctx *c, rt_response *rs);
+/* list.c: the list's filters (createdTimeFrom, createdTimeTo, runtimeStatus,
+ * instanceIdPrefix, name) into *q; false after answering 400. */
+bool rt_list_filters(const rt_ctx *c, rt_response *rs, struct hub_query *q);
+/* counts.c: GET counts, instances per runtime status (docs/bulk.md). */
+void rt_count_instances(const rt_ctx *c, rt_response *rs);
 void rt_purge_instance(const rt_ctx *c, rt_response *rs);
 void rt_purge_by_filter(const rt_ctx *c, rt_response *rs);
 void rt_rewind(const rt_ctx *c, rt_response *rs);

@@ -8,9 +8,6 @@
 
 #include <stdio.h>
 
-/* Purges in flight at once for one purge-by-filter request. */
-#define PURGE_THREADS 4
-
 static void deleted_body(rt_response *rs, dg_arena *a, size_t n)
 {
     char body[48];
@@ -92,7 +89,7 @@ void rt_purge_by_filter(const rt_ctx *c, rt_response *rs)
     }
     long budget = c->env->purge_budget_ms > 0 ? c->env->purge_budget_ms : RT_PURGE_BUDGET_MS;
     f.deadline_ms = dg_mono_ms() + budget;
-    f.threads = PURGE_THREADS;
+    f.inflight = c->env->purge_inflight > 0 ? c->env->purge_inflight : RT_PURGE_INFLIGHT;
 
     az_ctx x;
     rt_az_ctx(c, &x);

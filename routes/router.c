@@ -33,6 +33,7 @@ enum {
     R_GET_ENTITY,
     R_SIGNAL_ENTITY,
     R_START_AND_WAIT,
+    R_COUNT_INSTANCES,
     R_END,
 };
 
@@ -54,6 +55,7 @@ static const char *const route_names[R_END - 1] = {
     [R_GET_ENTITY - 1] = "get_entity",
     [R_SIGNAL_ENTITY - 1] = "signal_entity",
     [R_START_AND_WAIT - 1] = "start_and_wait",
+    [R_COUNT_INSTANCES - 1] = "count_instances",
 };
 
 size_t rt_route_names(const char *const **names)
@@ -86,6 +88,11 @@ static const struct route routes[] = {
     {R_PURGE_INSTANCE, "DELETE", {"instances", "{}", NULL}, AUTH_WRITE, rt_purge_instance},
     {R_PURGE_BY_FILTER, "DELETE", {"instances", NULL}, AUTH_WRITE, rt_purge_by_filter},
     {R_DELETE_TASK_HUB, "DELETE", {"taskhub", NULL}, AUTH_WRITE, rt_delete_hub},
+    {R_COUNT_INSTANCES,
+     "GET",
+     {"counts", NULL},
+     AUTH_READ,
+     rt_count_instances}, /* a gateway route, docs/bulk.md */
     {R_LIST_ENTITIES, "GET", {"entities", NULL}, AUTH_READ, rt_list_entities},
     {R_LIST_ENTITIES, "GET", {"entities", "{}", NULL}, AUTH_READ, rt_list_entities},
     {R_GET_ENTITY, "GET", {"entities", "{}", "{}", NULL}, AUTH_READ, rt_get_entity},

@@ -35,9 +35,11 @@ struct rt_env {
         *app_prefix; /* the app's HTTP route prefix for /{prefix}/orchestrators/{name}/wait; NULL: "api" */
     struct rt_wait_limits *waits; /* long-poll limits and slots (routes/wait.h); NULL: waits get 503 */
     long purge_budget_ms;         /* time budget of one purge-by-filter request; 0: RT_PURGE_BUDGET_MS */
+    int purge_inflight; /* storage calls in flight for one purge-by-filter request; 0: RT_PURGE_INFLIGHT */
 };
 
 #define RT_PURGE_BUDGET_MS 20000
+#define RT_PURGE_INFLIGHT  32
 
 #define RT_MAX_SEGMENTS 6
 

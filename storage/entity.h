@@ -88,6 +88,14 @@ void az_numscan_init(struct az_numscan *ns, dg_arena *a, const char *json, size_
  * bare number is an Int32 when it is integral and in range. */
 dg_err az_entity_from_json(dg_arena *a, const cJSON *obj, struct az_numscan *ns, az_entity *out);
 
+/* The same rules in one pass over the text, without a cJSON tree (entity_read.c):
+ * az_entity_parse reads an answer that is one entity object; az_entities_parse
+ * a query answer, {"value":[entity, ...], ...}. Strings are decoded into a;
+ * the text must be one JSON value with nothing after it. DG_EBADRESP for text
+ * that is not, or an entity these rules refuse. */
+dg_err az_entity_parse(dg_arena *a, const char *json, size_t len, az_entity *out);
+dg_err az_entities_parse(dg_arena *a, const char *json, size_t len, az_entity **items, size_t *n);
+
 /* Valid property name: a C-identifier, 1..255 characters. */
 bool az_prop_name_ok(const char *name);
 

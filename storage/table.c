@@ -104,13 +104,7 @@ static dg_err key_path(az_ctx *x, const char *table, const char *pk, const char 
 
 static dg_err parse_entity_body(az_ctx *x, const struct az_response *resp, az_entity *out)
 {
-    cJSON *j = dg_json_parse(dg_buf_str(&resp->body), resp->body.len);
-    if (!j)
-        return DG_EBADRESP;
-    dg_arena_defer(x->arena, (void (*)(void *)) cJSON_Delete, j);
-    struct az_numscan ns;
-    az_numscan_init(&ns, x->arena, dg_buf_str(&resp->body), resp->body.len);
-    return az_entity_from_json(x->arena, j, &ns, out);
+    return az_entity_parse(x->arena, dg_buf_str(&resp->body), resp->body.len, out);
 }
 
 dg_err az_table_get(az_client *c, az_ctx *x, const char *table, const char *pk, const char *rk,
@@ -225,27 +219,9 @@ dg_err az_table_query(az_client *c, az_ctx *x, const char *table, const struct a
     dg_err rc = az_call(c, x, &r, &resp);
     if (rc)
         goto out;
-    cJSON *j = dg_json_parse(dg_buf_str(&resp.body), resp.body.len);
-    if (!j) {
-        rc = DG_EBADRESP;
+    rc = az_entities_parse(x->arena, dg_buf_str(&resp.body), resp.body.len, &out->items, &out->n);
+    if (rc)
         goto out;
-    }
-    dg_arena_defer(x->arena, (void (*)(void *)) cJSON_Delete, j);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "value");
-    if (!cJSON_IsArray(v)) {
-        rc = DG_EBADRESP;
-        goto out;
-    }
-    size_t n = (size_t) cJSON_GetArraySize(v);
-    out->items = dg_arena_alloc(x->arena, (n ? n : 1) * sizeof *out->items);
-    struct az_numscan ns;
-    az_numscan_init(&ns, x->arena, dg_buf_str(&resp.body), resp.body.len);
-    for (const cJSON *it = v->child; it; it = it->next) {
-        rc = az_entity_from_json(x->arena, it, &ns, &out->items[out->n]);
-        if (rc)
-            goto out;
-        out->n++;
-    }
     const char *npk = az_response_header(&resp, "x-ms-continuation-NextPartitionKey");
     const char *nrk = az_response_header(&resp, "x-ms-continuation-NextRowKey");
     out->next_pk = npk && *npk ? dg_arena_strdup(x->arena, npk) : NULL;

@@ -34,7 +34,7 @@ dg_err hub_purge_key(az_client *c, az_ctx *x, const char *hub, const char *pk, s
 dg_err hub_purge_instance(az_client *c, az_ctx *x, const char *hub, const char *id,
                           struct hub_purge_stats *stats);
 
-#define HUB_PURGE_MAX_THREADS 8
+#define HUB_PURGE_MAX_INFLIGHT 256
 
 struct hub_purge_filter {
     /* Which Instances rows: q.statuses already narrowed by the caller (the
@@ -45,7 +45,7 @@ struct hub_purge_filter {
      * call takes at least one, so a run of calls always finishes. Purges in
      * flight at the deadline run to their end. */
     int64_t deadline_ms;
-    int threads; /* purges in flight at once, 1..HUB_PURGE_MAX_THREADS */
+    int inflight; /* storage calls in flight at once, 1..HUB_PURGE_MAX_INFLIGHT */
 };
 
 struct hub_purge_result {
@@ -60,10 +60,14 @@ struct hub_purge_result {
 };
 
 /* Streams the matching Instances rows (keys and RuntimeStatus only, pages of
- * 100) and purges each as hub_purge_key() does, with f->threads threads, each
- * with its own arena. A missing Instances table is an empty result. An error is
- * returned only when nothing was purged and nothing taken (the first page
- * failed); *out is filled in every case. Results live in x->arena. */
+ * 100) and purges each as hub_purge_key() does (History rows, blobs, the
+ * Instances row last), many instances at once with at most f->inflight
+ * storage calls in flight: the History rows of a page are read by key range
+ * and deleted in transactions per instance, and the blob listings are skipped
+ * when the hub's large-message container holds no blob (purge.c, docs/bulk.md).
+ * A missing Instances table is an empty result. An error is returned only
+ * when nothing was purged and nothing taken (the first page failed); *out is
+ * filled in every case. Results live in x->arena. */
 dg_err hub_purge_by_filter(az_client *c, az_ctx *x, const char *hub, const struct hub_purge_filter *f,
                            struct hub_purge_result *out);
 

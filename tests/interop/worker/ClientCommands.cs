@@ -40,7 +40,7 @@ static class ClientCommands
         ["start"] = (2, 3), ["status"] = (1, 1), ["wait"] = (2, 2), ["raise"] = (2, 3),
         ["terminate"] = (1, 2), ["suspend"] = (1, 2), ["resume"] = (1, 2), ["rewind"] = (1, 2),
         ["purge"] = (1, 1), ["purge-filter"] = (0, 3), ["history"] = (1, 1), ["list"] = (0, 6), ["start-many"] = (3, 4),
-        ["artefacts"] = (0, 0), ["rows"] = (1, 2), ["peek"] = (1, 2),
+        ["artefacts"] = (0, 0), ["rows"] = (1, 2), ["peek"] = (1, 2), ["bench"] = (1, 4),
     };
 
     public static async Task<int> RunAsync(Options o)
@@ -70,6 +70,9 @@ static class ClientCommands
         using var loggers = Hub.Logging(o.LogLevel);
         var service = Hub.Service(o, await Hub.PartitionsAsync(o), loggers);
         var client = new TaskHubClient(service, Json.Converter, loggers);
+
+        if (o.Command == "bench")
+            return await Bench.RunAsync(o, service);
 
         switch (o.Command)
         {

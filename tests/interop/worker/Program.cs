@@ -33,6 +33,8 @@ client (never create or delete the hub; exit 3 if it does not exist):
                                runtimeStatus (A,B), instanceIdPrefix, top (page size), showInput
   start-many NAME PREFIX COUNT [INPUTJSON]
                                start COUNT instances PREFIX0000..; prints the ids
+  bench SUBCOMMAND [ARGS]      timed bulk operations for bench/bulk.sh (list, scan, count,
+                               purge-framework, purge-gateway; see Bench.cs)
   peek QUEUE [MAX]             peek raw queue messages without dequeuing them; QUEUE is a
                                queue name, "control-NN", "workitems" or "all" (every hub queue)
   artefacts                    the hub's tables, queues, containers and blobs (one JSON line)

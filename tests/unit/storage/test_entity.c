@@ -195,3 +195,112 @@ Test(entity, setters_replace_and_remove)
     cr_assert_eq(az_entity_int(&e, "c19", -1), 19);
     dg_arena_destroy(a);
 }
+
+/* entity_read.c: the one-pass reader gives what the cJSON reader gives. */
+static void same_entity(const az_entity *x, const az_entity *y, const char *txt)
+{
+    cr_assert_str_eq(x->pk, y->pk, "%s", txt);
+    cr_assert_str_eq(x->rk, y->rk, "%s", txt);
+    cr_assert_eq(!x->etag, !y->etag, "%s", txt);
+    if (x->etag)
+        cr_assert_str_eq(x->etag, y->etag, "%s", txt);
+    cr_assert_eq(x->timestamp, y->timestamp, "%s", txt);
+    cr_assert_eq(x->n, y->n, "%s: %zu against %zu properties", txt, x->n, y->n);
+    for (size_t i = 0; i < x->n; i++) {
+        const struct az_prop *p = &x->props[i], *q = az_entity_get(y, p->name);
+        cr_assert_not_null(q, "%s: %s", txt, p->name);
+        cr_assert_eq(p->type, q->type, "%s: %s", txt, p->name);
+        cr_assert_eq(p->i, q->i, "%s: %s", txt, p->name);
+        cr_assert_eq(p->b, q->b, "%s: %s", txt, p->name);
+        cr_assert(p->d == q->d || (isnan(p->d) && isnan(q->d)), "%s: %s", txt, p->name);
+        cr_assert_eq(p->slen, q->slen, "%s: %s", txt, p->name);
+        if (p->slen)
+            cr_assert_eq(memcmp(p->s, q->s, p->slen), 0, "%s: %s", txt, p->name);
+    }
+}
+
+static dg_err read_cjson(dg_arena *a, const char *txt, az_entity *e)
+{
+    cJSON *j = cJSON_Parse(txt);
+    if (!j)
+        return DG_EBADRESP;
+    struct az_numscan ns;
+    az_numscan_init(&ns, a, txt, strlen(txt));
+    dg_err rc = az_entity_from_json(a, j, &ns, e);
+    cJSON_Delete(j);
+    return rc;
+}
+
+Test(entity, one_pass_reader_agrees)
+{
+    const char *good[] = {
+        "{\"odata.etag\":\"W/\\\"datetime'x'\\\"\",\"PartitionKey\":\"p\",\"RowKey\":\"r\","
+        "\"Timestamp\":\"2026-12-01T07:28:30.1004898Z\",\"Timestamp@odata.type\":\"Edm.DateTime\","
+        "\"S\":\"s\",\"I\":42,\"L\":\"-5\",\"L@odata.type\":\"Edm.Int64\",\"B\":false,\"C\":true,"
+        "\"D\":1.5,\"W\":4,\"W@odata.type\":\"Edm.Double\",\"N\":\"NaN\",\"N@odata.type\":"
+        "\"Edm.Double\",\"T\":\"0001-01-01T00:00:00Z\",\"T@odata.type\":\"Edm.DateTime\","
+        "\"Big\":3000000000,\"Bin\":\"AAEC\",\"Bin@odata.type\":\"Edm.Binary\",\"Z\":null}",
+        "{\"I\":-2147483648,\"I@odata.type\":\"Edm.Int32\",\"J\":2147483647,"
+        "\"L\":\"-9223372036854775808\",\"L@odata.type\":\"Edm.Int64\","
+        "\"M\":\"9223372036854775807\",\"M@odata.type\":\"Edm.Int64\"}",
+        "{\"s\":\"1.5 and -2 in a string \\\" 3\",\"D\":2.0,\"I\":2,\"E\":1e3,\"N\":-7,\"F\":-0.25E-2}",
+        "{\"Esc\":\"a\\\\b\\/"
+        "c\\n\\t\\\"\\u00e9\\ud83d\\ude00\\u0041\",\"G\":\"d3c1b7e2-0000-4000-8000-000000000000\","
+        "\"G@odata.type\":\"Edm.Guid\",\"Later\":5,\"X\":\"x\",\"Later@odata.type\":\"Edm.Int32\"}",
+        " { } ",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        dg_arena *a = dg_arena_create();
+        az_entity x, y;
+        cr_assert_eq(read_cjson(a, good[i], &x), DG_OK, "%s", good[i]);
+        cr_assert_eq(az_entity_parse(a, good[i], strlen(good[i]), &y), DG_OK, "%s", good[i]);
+        same_entity(&x, &y, good[i]);
+        dg_arena_destroy(a);
+    }
+    const char *bad[] = {"{\"L\":5,\"L@odata.type\":\"Edm.Int64\"}",
+                         "{\"T\":\"yesterday\",\"T@odata.type\":\"Edm.DateTime\"}",
+                         "{\"B\":\"!!\",\"B@odata.type\":\"Edm.Binary\"}",
+                         "{\"O\":{\"nested\":1}}",
+                         "{\"O\":[1]}",
+                         "{\"I\":1.5,\"I@odata.type\":\"Edm.Int32\"}",
+                         "{\"L\":\"9223372036854775808\",\"L@odata.type\":\"Edm.Int64\"}",
+                         "{\"L\":\"+5\",\"L@odata.type\":\"Edm.Int64\"}",
+                         "[1]",
+                         "{\"S\":\"open}",
+                         "{\"S\":\"\\x\"}",
+                         "{\"S\":\"\\ud800\"}",
+                         "{\"S\":1}x",
+                         "{\"S\" 1}",
+                         "{\"S\":01}",
+                         "{\"S\":1.}",
+                         "{\"S\":tru}",
+                         "{\"S\":1,}",
+                         ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        dg_arena *a = dg_arena_create();
+        az_entity y;
+        cr_expect_eq(az_entity_parse(a, bad[i], strlen(bad[i]), &y), DG_EBADRESP, "accepted %s", bad[i]);
+        dg_arena_destroy(a);
+    }
+}
+
+Test(entity, one_pass_reader_reads_a_query_answer)
+{
+    const char *txt = "{\"odata.metadata\":\"http://x/$metadata#T\",\"value\":[{\"PartitionKey\":\"a\","
+                      "\"RowKey\":\"\",\"N\":1},{\"PartitionKey\":\"b\\u00e9\",\"RowKey\":\"1\",\"S\":\"t\"}"
+                      "],\"odata.nextLink\":{\"deep\":[1,{\"x\":null}]}}";
+    dg_arena *a = dg_arena_create();
+    az_entity *v;
+    size_t n;
+    cr_assert_eq(az_entities_parse(a, txt, strlen(txt), &v, &n), DG_OK);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(v[0].pk, "a");
+    cr_assert_eq(az_entity_int(&v[0], "N", 0), 1);
+    cr_assert_str_eq(v[1].pk, "b\xc3\xa9");
+    cr_assert_str_eq(az_entity_str(&v[1], "S"), "t");
+    cr_assert_eq(az_entities_parse(a, "{\"value\":[]}", 12, &v, &n), DG_OK);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(az_entities_parse(a, "{\"other\":[]}", 12, &v, &n), DG_EBADRESP, "no value array");
+    cr_assert_eq(az_entities_parse(a, "{\"value\":[{}] ", 14, &v, &n), DG_EBADRESP);
+    dg_arena_destroy(a);
+}
