@@ -77,10 +77,11 @@ control() { # OPENSSL_S_SERVER_FLAGS... -- CURL_FLAGS...: the status a server of
     local sflags=() cflags=()
     while [ "$1" != -- ]; do sflags+=("$1"); shift; done; shift
     cflags=("$@")
-    local sport=$(( 20000 + RANDOM % 20000 )) ok=""
+    local sport ok=""
+    sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     openssl s_server -quiet "${sflags[@]}" -cert one.crt -key one.key -www -accept "127.0.0.1:$sport" >/dev/null 2>&1 &
     spid=$!
-    for i in $(seq 1 50); do
+    for i in $(seq 1 300); do # up to 30 s: openssl starts slowly on a loaded machine
         ok=$(curl -s --cacert one.crt "${cflags[@]}" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$sport/") && break
         sleep 0.1
     done
