@@ -17,6 +17,7 @@ static const double request_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02
 static const double upstream_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                          0.5,   1,      2.5,   5,    10,    30,   60};
 
+static const char *const version_values[] = {DG_VERSION};
 static const char *const own_names[GW_ROUTES_OWN] = {"healthz", "readyz", "metrics", "upstream", "unmatched"};
 
 static const char **g_route_values; /* the table's names, then own_names */
@@ -105,6 +106,13 @@ void gw_metrics_init(void)
         .help = "Time from sending a request to the upstream to its answer's last byte.",
         .bounds = upstream_bounds,
         .nbounds = sizeof upstream_bounds / sizeof *upstream_bounds});
+    dg_metric *info =
+        dg_metric_register(&(struct dg_metric_def){.type = DG_METRIC_GAUGE,
+                                                   .name = "durable_gateway_build_info",
+                                                   .help = "Always 1; the version label is the gateway's.",
+                                                   .labels = {{"version", version_values, 1}},
+                                                   .nlabels = 1});
+    dg_metric_gauge_add(info, 0, 1);
     g_start_time = read_start_time();
 }
 

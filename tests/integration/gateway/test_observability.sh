@@ -131,6 +131,7 @@ check "process_resident_memory_bytes and process_open_fds are plausible" 'awk -v
 check "the upstream metrics are reserved (declared, no series yet)" 'grep -q "^# TYPE durable_gateway_upstream_requests_total counter" "$work/after.prom" && grep -q "^# TYPE durable_gateway_upstream_request_duration_seconds histogram" "$work/after.prom"'
 check "no metric is named after a raw path" '! grep -v "^#" "$work/after.prom" | grep -q "obs-inst-1\|/runtime\|/nope"'
 check "every sample line is name{labels} value" '! grep -v "^#" "$work/after.prom" | grep -vqE "^[a-z_]+(\{[a-z_]+=\"[^\"]*\"(,[a-z_]+=\"[^\"]*\")*\})? -?[0-9.e+]+$"'
+check "build_info carries the version" 'grep -qE "^durable_gateway_build_info\{version=\"[0-9]+\.[0-9]+\.[0-9]+\"\} 1$" "$work/after.prom"'
 check "the old dg_ names are gone" '! grep -q "^dg_" "$work/after.prom"'
 
 kill -TERM "$gpid"; wait "$gpid"; gpid=""
