@@ -106,6 +106,40 @@ dg_err az_blob_delete(az_client *c, az_ctx *x, const char *container, const char
     return rc;
 }
 
+dg_err az_blob_list_read(az_ctx *x, const struct az_response *resp, struct az_blob_item **items, size_t *n,
+                         const char **next_marker)
+{
+    *items = NULL;
+    *n = 0;
+    *next_marker = NULL;
+    xmlDocPtr doc = az_xml_parse(x->arena, dg_buf_str(&resp->body), resp->body.len);
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (!root || strcmp((const char *) root->name, "EnumerationResults") != 0)
+        return DG_EBADRESP;
+    xmlNodePtr blobs = az_xml_child(root, "Blobs");
+    size_t count = 0;
+    for (xmlNodePtr b = blobs ? blobs->children : NULL; b; b = b->next)
+        count += b->type == XML_ELEMENT_NODE && strcmp((const char *) b->name, "Blob") == 0;
+    *items = dg_arena_zalloc(x->arena, (count ? count : 1) * sizeof **items);
+    for (xmlNodePtr b = blobs ? blobs->children : NULL; b; b = b->next) {
+        if (b->type != XML_ELEMENT_NODE || strcmp((const char *) b->name, "Blob") != 0)
+            continue;
+        struct az_blob_item *it = &(*items)[(*n)++];
+        it->name = az_xml_child_text(x->arena, b, "Name");
+        xmlNodePtr props = az_xml_child(b, "Properties");
+        const char *len = az_xml_child_text(x->arena, props, "Content-Length");
+        it->size = len ? strtoll(len, NULL, 10) : 0;
+        it->etag = az_xml_child_text(x->arena, props, "Etag");
+        const char *enc = az_xml_child_text(x->arena, props, "Content-Encoding");
+        it->content_encoding = enc && *enc ? enc : NULL;
+        if (!it->name)
+            return DG_EBADRESP;
+    }
+    const char *nm = az_xml_child_text(x->arena, root, "NextMarker");
+    *next_marker = nm && *nm ? nm : NULL;
+    return DG_OK;
+}
+
 dg_err az_blob_list(az_client *c, az_ctx *x, const char *container, const char *prefix, const char *marker,
                     int max, struct az_blob_item **items, size_t *n, const char **next_marker)
 {
@@ -128,38 +162,8 @@ dg_err az_blob_list(az_client *c, az_ctx *x, const char *container, const char *
         az_req_query(&r, "maxresults", dg_arena_printf(x->arena, "%d", max));
     struct az_response resp;
     dg_err rc = az_call(c, x, &r, &resp);
-    if (rc)
-        goto out;
-    xmlDocPtr doc = az_xml_parse(x->arena, dg_buf_str(&resp.body), resp.body.len);
-    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
-    if (!root || strcmp((const char *) root->name, "EnumerationResults") != 0) {
-        rc = DG_EBADRESP;
-        goto out;
-    }
-    xmlNodePtr blobs = az_xml_child(root, "Blobs");
-    size_t count = 0;
-    for (xmlNodePtr b = blobs ? blobs->children : NULL; b; b = b->next)
-        count += b->type == XML_ELEMENT_NODE && strcmp((const char *) b->name, "Blob") == 0;
-    *items = dg_arena_zalloc(x->arena, (count ? count : 1) * sizeof **items);
-    for (xmlNodePtr b = blobs ? blobs->children : NULL; b; b = b->next) {
-        if (b->type != XML_ELEMENT_NODE || strcmp((const char *) b->name, "Blob") != 0)
-            continue;
-        struct az_blob_item *it = &(*items)[(*n)++];
-        it->name = az_xml_child_text(x->arena, b, "Name");
-        xmlNodePtr props = az_xml_child(b, "Properties");
-        const char *len = az_xml_child_text(x->arena, props, "Content-Length");
-        it->size = len ? strtoll(len, NULL, 10) : 0;
-        it->etag = az_xml_child_text(x->arena, props, "Etag");
-        const char *enc = az_xml_child_text(x->arena, props, "Content-Encoding");
-        it->content_encoding = enc && *enc ? enc : NULL;
-        if (!it->name) {
-            rc = DG_EBADRESP;
-            goto out;
-        }
-    }
-    const char *nm = az_xml_child_text(x->arena, root, "NextMarker");
-    *next_marker = nm && *nm ? nm : NULL;
-out:
+    if (!rc)
+        rc = az_blob_list_read(x, &resp, items, n, next_marker);
     az_response_free(&resp);
     return rc;
 }

@@ -297,8 +297,7 @@ static dg_err batch_part(dg_buf *b, const char *changeset, const char *method, c
 
 /* Reads the inner responses: one status line each, in order on success; a
  * single error response (whose message starts "index:") on failure. */
-static dg_err parse_batch_answer(az_ctx *x, const struct az_response *resp, size_t n,
-                                 struct az_batch_result *res)
+dg_err az_table_batch_read(az_ctx *x, const struct az_response *resp, size_t n, struct az_batch_result *res)
 {
     const char *p = dg_buf_str(&resp->body);
     const char *end = p + resp->body.len;
@@ -453,7 +452,7 @@ dg_err az_table_batch(az_client *c, az_ctx *x, const char *table, const struct a
     struct az_response resp;
     rc = az_call(c, x, &r, &resp);
     if (!rc)
-        rc = parse_batch_answer(x, &resp, n, res);
+        rc = az_table_batch_read(x, &resp, n, res);
     az_response_free(&resp);
     return rc;
 }
