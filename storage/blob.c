@@ -26,10 +26,19 @@ static char *blob_path(dg_arena *a, const char *container, const char *name)
     return dg_arena_printf(a, "/%s/%s", container, dg_url_encode_a(a, name, strlen(name), "/"));
 }
 
-static int blob_name_ok(const char *name)
+bool az_blob_name_ok(const char *name)
 {
     size_t n = name ? strlen(name) : 0;
-    return n > 0 && n <= 1024;
+    if (n == 0 || n > 1024)
+        return false;
+    for (const char *seg = name; seg;) {
+        const char *slash = strchr(seg, '/');
+        size_t sn = slash ? (size_t) (slash - seg) : strlen(seg);
+        if ((sn == 1 && seg[0] == '.') || (sn == 2 && seg[0] == '.' && seg[1] == '.'))
+            return false;
+        seg = slash ? slash + 1 : NULL;
+    }
+    return true;
 }
 
 dg_err az_container_create(az_client *c, az_ctx *x, const char *container)
@@ -63,7 +72,7 @@ dg_err az_container_delete(az_client *c, az_ctx *x, const char *container)
 dg_err az_blob_put(az_client *c, az_ctx *x, const char *container, const char *name, const void *data,
                    size_t n, const char *content_type, const char *content_encoding)
 {
-    if (!az_container_name_ok(container) || !blob_name_ok(name))
+    if (!az_container_name_ok(container) || !az_blob_name_ok(name))
         return bad(x, "invalid container or blob name");
     struct az_request r = {.svc = AZ_BLOB, .method = "PUT", .path = blob_path(x->arena, container, name)};
     az_req_header(&r, "x-ms-blob-type", "BlockBlob");
@@ -82,7 +91,7 @@ dg_err az_blob_get(az_client *c, az_ctx *x, const char *container, const char *n
 {
     *data = NULL;
     *n = 0;
-    if (!az_container_name_ok(container) || !blob_name_ok(name))
+    if (!az_container_name_ok(container) || !az_blob_name_ok(name))
         return bad(x, "invalid container or blob name");
     struct az_request r = {.svc = AZ_BLOB, .method = "GET", .path = blob_path(x->arena, container, name)};
     struct az_response resp;
@@ -97,7 +106,7 @@ dg_err az_blob_get(az_client *c, az_ctx *x, const char *container, const char *n
 
 dg_err az_blob_delete(az_client *c, az_ctx *x, const char *container, const char *name)
 {
-    if (!az_container_name_ok(container) || !blob_name_ok(name))
+    if (!az_container_name_ok(container) || !az_blob_name_ok(name))
         return bad(x, "invalid container or blob name");
     struct az_request r = {.svc = AZ_BLOB, .method = "DELETE", .path = blob_path(x->arena, container, name)};
     struct az_response resp;

@@ -309,7 +309,7 @@ dg_err az_table_batch_read(az_ctx *x, const struct az_response *resp, size_t n, 
             break;
         long st = strtol(h + 9, NULL, 10);
         p = h + 9;
-        if (st < 100 || st > 599)
+        if (st < 200 || st > 599) /* an interim 1xx is no operation's answer */
             return DG_EBADRESP;
         if (st < 300) {
             if (seen < n)
@@ -335,8 +335,9 @@ dg_err az_table_batch_read(az_ctx *x, const struct az_response *resp, size_t n, 
             cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
             if (cJSON_IsObject(msg))
                 msg = cJSON_GetObjectItemCaseSensitive(msg, "value");
-            if (cJSON_IsString(code))
-                snprintf(x->st.code, sizeof x->st.code, "%s", code->valuestring);
+            if (cJSON_IsString(code)) /* its first line, as az_error_read keeps it */
+                snprintf(x->st.code, sizeof x->st.code, "%.*s", (int) strcspn(code->valuestring, "\r\n"),
+                         code->valuestring);
             if (cJSON_IsString(msg)) {
                 char *colon = NULL;
                 long v = strtol(msg->valuestring, &colon, 10);

@@ -177,8 +177,9 @@ const char *hub_large_name_from_url(dg_arena *a, const char *hub, const char *ur
         const char *name = p + 2 + cn;
         char *d;
         size_t dn;
-        if (dg_url_decode(a, name, (size_t) (end - name), 0, &d, &dn) || memchr(d, '\0', dn))
-            return NULL;
+        if (dg_url_decode(a, name, (size_t) (end - name), 0, &d, &dn) || memchr(d, '\0', dn) ||
+            !az_blob_name_ok(d))
+            return NULL; /* a "." or ".." segment would leave the container */
         return d;
     }
     return NULL;
