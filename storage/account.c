@@ -251,7 +251,7 @@ dg_err az_account_parse(const char *s, az_account *out, char *err, size_t errlen
     }
     if (val[S_SAS]) {
         const char *sas = val[S_SAS];
-        if (*sas == '?')
+        while (*sas == '?') /* the token is appended after a '?' of our own */
             sas++;
         if (!*sas || !strstr(sas, "sig=")) {
             fail(err, errlen, "SharedAccessSignature has no sig= part");

@@ -132,6 +132,20 @@ Test(account, suffix_is_a_host_name_and_nothing_is_cut)
     expect_bad(s, "DevelopmentStorageProxyUri is too long");
 }
 
+/* Found by tests/fuzz (fuzz_account): only one leading '?' of a SAS was
+ * dropped, so "??sv=..." made every URL "...??sv=...". */
+Test(account, sas_without_its_question_marks)
+{
+    az_account a;
+    char err[256];
+    cr_assert_eq(
+        az_account_parse("TableEndpoint=http://t;SharedAccessSignature=???sv=1&sig=abc", &a, err, sizeof err),
+        DG_OK, "%s", err);
+    cr_assert_str_eq(a.sas, "sv=1&sig=abc");
+    az_account_free(&a);
+    expect_bad("TableEndpoint=http://t;SharedAccessSignature=???", "no sig= part");
+}
+
 /* An IPv6 proxy keeps its address; only a port after the bracket is replaced. */
 Test(account, development_storage_ipv6_proxy)
 {
