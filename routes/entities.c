@@ -217,7 +217,7 @@ static void where(const char *s, size_t off, int *line, int *pos)
 /* The operation input of a signal (docs/http-api.md §4.12): NULL for no body; compact JSON for
  * application/json; the raw text as a JSON string otherwise. false (and the
  * 400 answer) when a JSON body does not parse. */
-static bool signal_input(const rt_ctx *c, rt_response *rs, const char **input)
+bool rt_signal_input(const rt_ctx *c, rt_response *rs, const char **input)
 {
     const rt_request *rq = c->rq;
     dg_arena *a = rq->arena;
@@ -290,7 +290,7 @@ void rt_signal_entity(const rt_ctx *c, rt_response *rs)
     const char *op = del ? "delete" : rt_query(c, "op");
     /* No "$" here: the host reads it as the empty key only when reading. */
     struct hub_signal s = {.name = c->seg[1], .key = c->nseg > 2 ? c->seg[2] : "", .op = op ? op : ""};
-    if (!check_id(c, rs, s.name, s.key) || !signal_input(c, rs, &s.input))
+    if (!check_id(c, rs, s.name, s.key) || !rt_signal_input(c, rs, &s.input))
         return;
     az_ctx x;
     rt_az_ctx(c, &x);

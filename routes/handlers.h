@@ -29,6 +29,11 @@ enum rt_body_result { RT_BODY_OK, RT_BODY_EMPTY, RT_BODY_INVALID };
 /* The body as compact JSON text (whitespace dropped, numbers and strings as
  * written). RT_BODY_EMPTY for no body or only whitespace. */
 enum rt_body_result rt_body_json(const rt_ctx *c, const char **json);
+/* entities.c: the operation input of an entity signal (http-api.md §4.12):
+ * NULL for no body, compact JSON for application/json, the raw text as a
+ * JSON string otherwise. false after answering 400 for a JSON body that does
+ * not parse. */
+bool rt_signal_input(const rt_ctx *c, rt_response *rs, const char **input);
 /* Whether the request's media type is application/json (ignoring case and parameters). */
 bool rt_is_json_content(const rt_ctx *c);
 

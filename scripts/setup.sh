@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what durable-gateway needs to build, run and test, and nothing that is
 # there already: Debian packages (compiler, CMake, the five C libraries, libxml2, zlib,
-# clang-format, Node.js, the deploy validators) and the npm packages pinned in package-lock.json
-# and tests/deploy/package-lock.json.
+# clang-format, clang-14 with its sanitizer and libFuzzer runtimes for tests/fuzz, Node.js, the
+# deploy validators) and the npm packages pinned in package-lock.json and tests/deploy/package-lock.json.
 # Safe to run again; the run and test commands call it first.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -10,7 +10,7 @@ cd "$root"
 
 pkgs=(build-essential cmake pkg-config curl ca-certificates
       libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libcjson-dev libssl-dev libxml2-dev zlib1g-dev libcriterion-dev
-      clang-format
+      clang-format clang-14 libclang-rt-14-dev
       yamllint docker-compose python3-yaml)  # the validators of tests/deploy (no Docker daemon needed)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

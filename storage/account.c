@@ -4,6 +4,7 @@
 #include "base/mem.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,11 +85,28 @@ static char *endpoint_dup(const char *v)
         host = v + 8;
     else
         return NULL;
-    if (!*host || *host == '/' || strpbrk(v, " ?#"))
+    if (!*host || *host == '/' || strpbrk(v, "?#"))
         return NULL;
+    for (const unsigned char *p = (const unsigned char *) v; *p; p++)
+        if (*p <= ' ' || *p == 0x7F) /* a blank or control byte is no part of a URL */
+            return NULL;
     while (n && v[n - 1] == '/')
         n--;
     return dg_xstrndup(v, n);
+}
+
+/* EndpointSuffix becomes the end of a host name: letters, digits, '-' and
+ * '.', nothing a URL would read as a port, a path, a query or a blank. */
+static bool host_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 253 || s[0] == '.' || s[0] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+              s[i] == '-' || s[i] == '.'))
+            return false;
+    return true;
 }
 
 dg_err az_account_parse(const char *s, az_account *out, char *err, size_t errlen)
@@ -174,7 +192,8 @@ dg_err az_account_parse(const char *s, az_account *out, char *err, size_t errlen
         }
         /* A proxy URI's own port, if any, is replaced by each service's port. */
         char *hoststart = strstr(base, "://") + 3;
-        char *colon = strchr(hoststart, ':');
+        char *bracket = *hoststart == '[' ? strchr(hoststart, ']') : NULL; /* an IPv6 literal's colons stay */
+        char *colon = strchr(bracket ? bracket : hoststart, ':');
         if (colon)
             *colon = '\0';
         char *slash = strchr(hoststart, '/');
@@ -182,7 +201,12 @@ dg_err az_account_parse(const char *s, az_account *out, char *err, size_t errlen
             *slash = '\0';
         for (int i = 0; i < AZ_SERVICES; i++) {
             char ep[512];
-            snprintf(ep, sizeof ep, "%s:%d/%s", base, dev_port[i], AZ_DEV_ACCOUNT);
+            int n = snprintf(ep, sizeof ep, "%s:%d/%s", base, dev_port[i], AZ_DEV_ACCOUNT);
+            if (n < 0 || (size_t) n >= sizeof ep) {
+                free(base);
+                fail(err, errlen, "DevelopmentStorageProxyUri is too long");
+                goto out;
+            }
             out->endpoint[i] = dg_xstrdup(ep);
         }
         free(base);
@@ -227,7 +251,7 @@ dg_err az_account_parse(const char *s, az_account *out, char *err, size_t errlen
     }
     if (val[S_SAS]) {
         const char *sas = val[S_SAS];
-        if (*sas == '?')
+        while (*sas == '?') /* the token is appended after a '?' of our own */
             sas++;
         if (!*sas || !strstr(sas, "sig=")) {
             fail(err, errlen, "SharedAccessSignature has no sig= part");
@@ -244,6 +268,10 @@ dg_err az_account_parse(const char *s, az_account *out, char *err, size_t errlen
         goto out;
     }
     const char *suffix = val[S_SUFFIX] ? val[S_SUFFIX] : "core.windows.net";
+    if (!host_name_ok(suffix)) {
+        fail(err, errlen, "EndpointSuffix is not a host name");
+        goto out;
+    }
     const int explicit_idx[AZ_SERVICES] = {S_BLOB, S_QUEUE, S_TABLE};
     int any = 0;
     for (int i = 0; i < AZ_SERVICES; i++) {
@@ -256,7 +284,11 @@ dg_err az_account_parse(const char *s, az_account *out, char *err, size_t errlen
             }
         } else if (out->name) {
             char ep[512];
-            snprintf(ep, sizeof ep, "%s://%s.%s.%s", proto, out->name, svc_host[i], suffix);
+            int n = snprintf(ep, sizeof ep, "%s://%s.%s.%s", proto, out->name, svc_host[i], suffix);
+            if (n < 0 || (size_t) n >= sizeof ep) {
+                fail(err, errlen, "AccountName and EndpointSuffix make too long a host name");
+                goto out;
+            }
             out->endpoint[i] = dg_xstrdup(ep);
         }
         any |= out->endpoint[i] != NULL;

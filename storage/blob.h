@@ -10,6 +10,10 @@
  * with a letter or digit. */
 bool az_container_name_ok(const char *name);
 
+/* Blob names: 1-1024 bytes, no "." or ".." segment (the URL's path would be
+ * resolved into another container's). */
+bool az_blob_name_ok(const char *name);
+
 /* DG_OK also when the container exists already. */
 dg_err az_container_create(az_client *c, az_ctx *x, const char *container);
 dg_err az_container_delete(az_client *c, az_ctx *x, const char *container);

@@ -166,6 +166,21 @@ dg_ticks az_entity_datetime(const az_entity *e, const char *name, dg_ticks fallb
     return p && p->type == AZ_EDM_DATETIME ? p->i : fallback;
 }
 
+/* The shortest decimal text that reads back as exactly d. cJSON prints 15
+ * digits whenever they come within an epsilon of the value, which loses the
+ * last bits of many doubles (-8.8888888888888892e+111 came back as
+ * ...889e+111); 17 digits always suffice. */
+static const char *exact_double(char *buf, size_t cap, double d)
+{
+    for (int digits = 15; digits < 17; digits++) {
+        snprintf(buf, cap, "%.*g", digits, d);
+        if (strtod(buf, NULL) == d)
+            return buf;
+    }
+    snprintf(buf, cap, "%.17g", d);
+    return buf;
+}
+
 static void annotate(cJSON *o, const char *name, const char *type)
 {
     char key[300];
@@ -216,7 +231,7 @@ dg_err az_entity_to_json(const az_entity *e, bool with_keys, dg_buf *out)
             else if (isinf(p->d))
                 cJSON_AddStringToObject(o, p->name, p->d > 0 ? "Infinity" : "-Infinity");
             else
-                cJSON_AddNumberToObject(o, p->name, p->d);
+                cJSON_AddRawToObject(o, p->name, exact_double(num, sizeof num, p->d));
             annotate(o, p->name, "Edm.Double");
             break;
         case AZ_EDM_DATETIME: {

@@ -565,7 +565,7 @@ static void copy_trunc(char *dst, size_t cap, const char *src)
 }
 
 /* Fills x->st.code/message from the header and the JSON or XML error body. */
-static void read_error(az_ctx *x, const struct az_response *resp)
+void az_error_read(az_ctx *x, const struct az_response *resp)
 {
     const char *hc = az_response_header(resp, "x-ms-error-code");
     copy_trunc(x->st.code, sizeof x->st.code, hc);
@@ -849,7 +849,7 @@ static dg_err call_attempts(az_client *c, az_ctx *x, const struct az_request *r,
                 rc = DG_OK;
                 break;
             }
-            read_error(x, resp);
+            az_error_read(x, resp);
             rc = az_map_status(status, x->st.code);
             if (!retryable_status(status))
                 break;

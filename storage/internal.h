@@ -105,6 +105,20 @@ void az_json_error(const struct cJSON *root, const char **code, const char **mes
 /* Maps an HTTP status and service error code to the error enum. */
 dg_err az_map_status(long status, const char *code);
 
+/* The readers of answers already received, one per answer format that is not
+ * a plain entity (each is also a libFuzzer target's entry point, tests/fuzz):
+ * the inner responses of a $batch answer (n operations sent), a queue's
+ * message list, a container's blob listing, and an error body's code and
+ * message (JSON or XML) into x->st. Results live in x->arena. */
+struct az_batch_result;
+struct az_qmsg;
+struct az_blob_item;
+dg_err az_table_batch_read(az_ctx *x, const struct az_response *resp, size_t n, struct az_batch_result *res);
+dg_err az_queue_list_read(az_ctx *x, const struct az_response *resp, struct az_qmsg **out, size_t *n);
+dg_err az_blob_list_read(az_ctx *x, const struct az_response *resp, struct az_blob_item **items, size_t *n,
+                         const char **next_marker);
+void az_error_read(az_ctx *x, const struct az_response *resp);
+
 /* Queue and container names: 3-63 lower-case letters, digits and single
  * dashes, starting and ending with a letter or digit. */
 bool az_dns_name_ok(const char *name);

@@ -91,7 +91,7 @@ static void parse_msg(dg_arena *a, xmlNodePtr m, struct az_qmsg *q)
     q->dequeue_count = dc ? strtol(dc, NULL, 10) : 0;
 }
 
-static dg_err parse_list(az_ctx *x, const struct az_response *resp, struct az_qmsg **out, size_t *n)
+dg_err az_queue_list_read(az_ctx *x, const struct az_response *resp, struct az_qmsg **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -143,7 +143,7 @@ dg_err az_queue_put(az_client *c, az_ctx *x, const char *queue, const char *text
     if (!rc && out) {
         struct az_qmsg *list;
         size_t got;
-        rc = parse_list(x, &resp, &list, &got);
+        rc = az_queue_list_read(x, &resp, &list, &got);
         if (!rc && got == 1) {
             *out = list[0];
             out->text = dg_arena_strndup(x->arena, text, n);
@@ -177,7 +177,7 @@ static dg_err get_or_peek(az_client *c, az_ctx *x, const char *queue, int max, l
     struct az_response resp;
     dg_err rc = az_call(c, x, &r, &resp);
     if (!rc)
-        rc = parse_list(x, &resp, out, n);
+        rc = az_queue_list_read(x, &resp, out, n);
     az_response_free(&resp);
     return rc;
 }

@@ -257,8 +257,7 @@ static dg_err batch_part(dg_buf *b, const char *changeset, const char *method, c
 
 /* Reads the inner responses: one status line each, in order on success; a
  * single error response (whose message starts "index:") on failure. */
-static dg_err parse_batch_answer(az_ctx *x, const struct az_response *resp, size_t n,
-                                 struct az_batch_result *res)
+dg_err az_table_batch_read(az_ctx *x, const struct az_response *resp, size_t n, struct az_batch_result *res)
 {
     const char *p = dg_buf_str(&resp->body);
     const char *end = p + resp->body.len;
@@ -270,7 +269,7 @@ static dg_err parse_batch_answer(az_ctx *x, const struct az_response *resp, size
             break;
         long st = strtol(h + 9, NULL, 10);
         p = h + 9;
-        if (st < 100 || st > 599)
+        if (st < 200 || st > 599) /* an interim 1xx is no operation's answer */
             return DG_EBADRESP;
         if (st < 300) {
             if (seen < n)
@@ -293,8 +292,8 @@ static dg_err parse_batch_answer(az_ctx *x, const struct az_response *resp, size
                            : dg_json_parse(dg_buf_str(&inner.body), inner.body.len);
             const char *code, *msg;
             az_json_error(j, &code, &msg);
-            if (code)
-                snprintf(x->st.code, sizeof x->st.code, "%s", code);
+            if (code) /* its first line, as az_error_read keeps it */
+                snprintf(x->st.code, sizeof x->st.code, "%.*s", (int) strcspn(code, "\r\n"), code);
             if (msg) {
                 /* "<index of the failed operation>:<message>" */
                 char *colon = NULL;
@@ -404,7 +403,7 @@ dg_err az_table_batch(az_client *c, az_ctx *x, const char *table, const struct a
     struct az_response resp;
     rc = az_call(c, x, &r, &resp);
     if (!rc)
-        rc = parse_batch_answer(x, &resp, n, res);
+        rc = az_table_batch_read(x, &resp, n, res);
     az_response_free(&resp);
     return rc;
 }

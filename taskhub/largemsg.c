@@ -1,13 +1,12 @@
 #include "taskhub/largemsg.h"
 
-#include "base/json.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/url.h"
 #include "base/utf8.h"
 #include "storage/blob.h"
+#include "taskhub/message.h"
 
-#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
@@ -177,8 +176,9 @@ const char *hub_large_name_from_url(dg_arena *a, const char *hub, const char *ur
         const char *name = p + 2 + cn;
         char *d;
         size_t dn;
-        if (dg_url_decode(a, name, (size_t) (end - name), 0, &d, &dn) || memchr(d, '\0', dn))
-            return NULL;
+        if (dg_url_decode(a, name, (size_t) (end - name), 0, &d, &dn) || memchr(d, '\0', dn) ||
+            !az_blob_name_ok(d))
+            return NULL; /* a "." or ".." segment would leave the container */
         return d;
     }
     return NULL;
@@ -206,15 +206,7 @@ dg_err hub_large_resolve(az_client *c, az_ctx *x, const char *hub, const char *v
         return DG_OK;
     }
     /* A start message kept whole: the input is the event's Input. */
-    cJSON *env = dg_json_parse(text, n);
-    const cJSON *in = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(env, "TaskMessage"), "Event"),
-        "Input");
-    if (!env) {
+    if (hub_message_input(x->arena, text, n, out) != DG_OK)
         *out = text;
-        return DG_OK;
-    }
-    *out = cJSON_IsString(in) ? dg_arena_strdup(x->arena, in->valuestring) : NULL;
-    cJSON_Delete(env);
     return DG_OK;
 }

@@ -57,6 +57,21 @@ static int64_t next_sequence(void)
     return hub_sequence_next(&seq, clock_seed);
 }
 
+dg_err hub_message_input(dg_arena *a, const char *text, size_t n, const char **input)
+{
+    *input = NULL;
+    cJSON *env = dg_json_parse(text, n);
+    if (!env)
+        return DG_EBADRESP;
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(env, "TaskMessage"), "Event"),
+        "Input");
+    if (cJSON_IsString(in))
+        *input = dg_arena_strdup(a, in->valuestring);
+    cJSON_Delete(env);
+    return DG_OK;
+}
+
 cJSON *hub_orchestration_instance(const char *instance_id, const char *execution_id)
 {
     cJSON *o = cJSON_CreateObject();

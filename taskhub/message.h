@@ -28,6 +28,13 @@ struct hub_sent {
 dg_err hub_send_event(const struct hub *h, az_ctx *x, const char *instance_id, const char *execution_id,
                       enum hub_event_type type, cJSON *fields, dg_ticks timestamp, struct hub_sent *sent);
 
+/* The reader of an envelope as a worker finds it (the text of a queue message,
+ * or of a start message kept whole in a blob, §6.1): *input is the event's
+ * TaskMessage.Event.Input (a JSON string holding the serialized input) copied
+ * into a, or NULL when the envelope has none or it is not a string.
+ * DG_EBADRESP (and *input NULL) when text is not one JSON value. */
+dg_err hub_message_input(dg_arena *a, const char *text, size_t n, const char **input);
+
 /* The OrchestrationInstance object {"$type","InstanceId","ExecutionId"}. */
 cJSON *hub_orchestration_instance(const char *instance_id, const char *execution_id);
 

@@ -2,6 +2,7 @@
 #include "storage/account.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #define KEY "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -110,4 +111,49 @@ Test(account, bad_strings)
     expect_bad("AccountName=bad_name;AccountKey=" KEY, "AccountName may hold only");
     expect_bad("SharedAccessSignature=sv=1&s3cr3t=1", "no sig= part");
     expect_bad("AccountName=x;AccountKey=", "AccountKey has an empty value");
+}
+
+/* Found by tests/fuzz (fuzz_account): the suffix became part of every URL
+ * unchecked, so a blank, '/', '?' or ':' in it made endpoints that are not the
+ * account's, and a long name or proxy was cut silently at 512 bytes. */
+Test(account, suffix_is_a_host_name_and_nothing_is_cut)
+{
+    expect_bad("AccountName=x;AccountKey=" KEY ";EndpointSuffix=core.windows .net",
+               "EndpointSuffix is not a host name");
+    expect_bad("AccountName=x;AccountKey=" KEY ";EndpointSuffix=evil.example/x?",
+               "EndpointSuffix is not a host name");
+    expect_bad("AccountName=x;AccountKey=" KEY ";EndpointSuffix=h:1", "EndpointSuffix is not a host name");
+    expect_bad("AccountName=x;AccountKey=" KEY ";QueueEndpoint=https://a.queue\tb",
+               "QueueEndpoint is not an http(s) URL");
+    char s[1024];
+    snprintf(s, sizeof s, "AccountName=%0500d;AccountKey=%s", 0, KEY);
+    expect_bad(s, "too long a host name");
+    snprintf(s, sizeof s, "UseDevelopmentStorage=true;DevelopmentStorageProxyUri=http://%0600d", 0);
+    expect_bad(s, "DevelopmentStorageProxyUri is too long");
+}
+
+/* Found by tests/fuzz (fuzz_account): only one leading '?' of a SAS was
+ * dropped, so "??sv=..." made every URL "...??sv=...". */
+Test(account, sas_without_its_question_marks)
+{
+    az_account a;
+    char err[256];
+    cr_assert_eq(
+        az_account_parse("TableEndpoint=http://t;SharedAccessSignature=???sv=1&sig=abc", &a, err, sizeof err),
+        DG_OK, "%s", err);
+    cr_assert_str_eq(a.sas, "sv=1&sig=abc");
+    az_account_free(&a);
+    expect_bad("TableEndpoint=http://t;SharedAccessSignature=???", "no sig= part");
+}
+
+/* An IPv6 proxy keeps its address; only a port after the bracket is replaced. */
+Test(account, development_storage_ipv6_proxy)
+{
+    az_account a;
+    char err[256];
+    cr_assert_eq(az_account_parse("UseDevelopmentStorage=true;DevelopmentStorageProxyUri=http://[::1]:8080",
+                                  &a, err, sizeof err),
+                 DG_OK, "%s", err);
+    cr_assert_str_eq(a.endpoint[AZ_QUEUE], "http://[::1]:10001/devstoreaccount1");
+    az_account_free(&a);
 }

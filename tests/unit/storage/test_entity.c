@@ -304,3 +304,38 @@ Test(entity, one_pass_reader_reads_a_query_answer)
     cr_assert_eq(az_entities_parse(a, "{\"value\":[{}] ", 14, &v, &n), DG_EBADRESP);
     dg_arena_destroy(a);
 }
+
+/* Found by tests/fuzz (fuzz_entity): a Double was written with 15 significant
+ * digits whenever cJSON found them close enough, so it read back changed in its
+ * last bits. Every double now reads back exactly. */
+Test(entity, doubles_are_written_exactly)
+{
+    const double v[] = {-8.8888888888888892e+111, 0.1, 1.0 / 3.0, 2.0, 5e-324, 1.7976931348623157e308, -0.0};
+    dg_arena *a = dg_arena_create();
+    az_entity e;
+    az_entity_init(&e, a, "p", "r");
+    char name[8];
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        snprintf(name, sizeof name, "D%zu", i);
+        az_entity_set_double(&e, a, name, v[i]);
+    }
+    dg_buf b;
+    dg_buf_init(&b, 1 << 20);
+    cr_assert_eq(az_entity_to_json(&e, true, &b), DG_OK);
+    cJSON *j = cJSON_Parse(dg_buf_str(&b));
+    cr_assert_not_null(j);
+    struct az_numscan ns;
+    az_numscan_init(&ns, a, dg_buf_str(&b), b.len);
+    az_entity back;
+    cr_assert_eq(az_entity_from_json(a, j, &ns, &back), DG_OK);
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        snprintf(name, sizeof name, "D%zu", i);
+        const struct az_prop *p = az_entity_get(&back, name);
+        cr_assert(p && p->type == AZ_EDM_DOUBLE, "%s", name);
+        cr_assert(memcmp(&p->d, &v[i], sizeof p->d) == 0, "%s: %.17g came back as %.17g (%s)", name, v[i],
+                  p->d, dg_buf_str(&b));
+    }
+    cJSON_Delete(j);
+    dg_buf_free(&b);
+    dg_arena_destroy(a);
+}
