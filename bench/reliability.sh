@@ -237,8 +237,60 @@ done
 after=$(AZURITE_CONNECTION_STRING="$direct_cs" "$check_bin" count DurableFunctionsHub bench-000)
 echo "  purge of 300 Completed instances (6 history rows each): before $before; cut off by storage refusing connections (answer $c1): $mid left; repeated ($codes): $after"
 check "an interrupted purge finishes when repeated (nothing left: $after)" '[ "$after" = "instances=0 history=0" ]'
-proc_stop "$gpid" "$gpw" 5; gpid=""
 fault "m=pass"
+
+# ---- hostile clients ----
+echo "hostile clients:"
+SLOW_N=1000
+"$load_bin" --url-base "http://127.0.0.1:$port" --header "$H" --connections 1 --duration-s 5 \
+    --path-template /runtime/webhooks/durabletask/instances/bench-1 > "$work/normal.ref" 2>&1
+node bench/faults/hostile.js slow "$port" "$SLOW_N" 2000 > "$work/slow.out" &
+slow_pid=$!
+sleep 1.5
+slow_open=$(metric dg_connections_open)
+"$load_bin" --url-base "http://127.0.0.1:$port" --header "$H" --connections 1 --duration-s 7 \
+    --path-template /runtime/webhooks/durabletask/instances/bench-1 > "$work/normal.slow" 2>&1
+wait "$slow_pid"
+ref=$(tail -n 1 "$work/normal.ref") hos=$(tail -n 1 "$work/normal.slow")
+read -r _ sn sclosed sfirst slast < "$work/slow.out"
+echo "  a normal client's status reads alone: p50 $(field p50_ms "$ref") ms, p99 $(field p99_ms "$ref") ms ($(field rps "$ref")/s); beside $SLOW_N slow clients ($slow_open connections open): p50 $(field p50_ms "$hos") ms, p99 $(field p99_ms "$hos") ms ($(field rps "$hos")/s), ratio of p99s $(awk "BEGIN { printf \"%.2f\", $(field p99_ms "$hos") / $(field p99_ms "$ref") }")"
+echo "  the $sn slow clients (a header byte every 2 s): $sclosed dropped by the gateway, the first after $sfirst s, the last after $slast s (--header-timeout-ms 10000)"
+check "a normal client's status p99 stays under 100 ms beside $SLOW_N slow clients ($(field p99_ms "$hos") ms, $(field errors "$hos") errors)" \
+    "[ '$(field errors "$hos")' = 0 ] && [ '$(field status_2xx "$hos")' = '$(field requests "$hos")' ] && awk 'BEGIN{exit !($(field p99_ms "$hos") < 100)}'"
+check "all $SLOW_N slow clients held, then dropped at the head deadline ($sclosed, ${sfirst}-${slast} s)" \
+    "[ '$sclosed' = $SLOW_N ] && [ '$slow_open' -ge $SLOW_N ] && awk 'BEGIN{exit !($sfirst >= 9.5 && $slast <= 14)}'"
+node bench/faults/hostile.js inject "$port" "$key" > "$work/inject.out"
+read -r _ ni nbad <<<"$(tail -n 1 "$work/inject.out")"
+echo "  injections: $ni tried, $nbad answered otherwise than expected"
+grep '^FAIL' "$work/inject.out" | sed 's/^/    /'
+check "injections (OData, CR/LF and control bytes, traversal, duplicates, huge numbers) answered 4xx in the host's form, no header injected ($nbad of $ni otherwise)" "[ '$nbad' = 0 ]"
+node bench/faults/hostile.js keys "$port" "$key" "$rokey" > "$work/keys.out"
+read -r _ nk kbad kseen <<<"$(tail -n 1 "$work/keys.out")"
+echo "  keys: $nk requests over every route (no key, a wrong key, 9 near misses, by header and by code=, the read-only key on writes): answers $kseen"
+grep '^FAIL' "$work/keys.out" | head -10 | sed 's/^/    /'
+check "every route refuses a missing, wrong or near-miss key (401) and the read-only key on writes ($kbad otherwise)" "[ '$kbad' = 0 ]"
+proc_stop "$gpid" "$gpw" 5; gpid=""
+check "the log holds no raw control byte, every line is a log line" \
+    "! LC_ALL=C grep -q '[[:cntrl:]]' <(tr -d '\n' < '$work/gw.log') && [ \$(grep -cv '^20[0-9][0-9]-[01][0-9]-[0-3][0-9]T' '$work/gw.log') = 0 ]"
+check "no key, signature or account key in the gateway's debug log ($(wc -l < "$work/gw.log") lines)" "bash tests/check_secrets.sh '$work' > '$work/secrets.out'"
+sed 's/^/  /' "$work/secrets.out" | tail -3
+
+# connection limits
+start_gateway "$work/gw2.log" --connection-limit 300
+out=$(node tests/integration/gateway/clients.js hold "$port" 300 1000)
+read -r -a f <<<"$out"
+echo "  300 idle connections at --connection-limit 300: the next client reads ${f[0]//_/ } (Retry-After ${f[1]}, body in the host's form: ${f[2]}) after ${f[3]} s"
+check "at --connection-limit, a new client is answered 503 with Retry-After at once" '[ "${f[0]}" = HTTP/1.1_503_Service_Unavailable ] && [ "${f[1]}" = 1 ] && [ "${f[2]}" = json ] && awk "BEGIN{exit !(${f[3]} < 0.5)}"'
+sleep 0.5
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")
+check "once they leave, a new client is served ($code)" '[ "$code" = 200 ]'
+proc_stop "$gpid" "$gpw" 5; gpid=""
+start_gateway "$work/gw3.log" --per-ip-connection-limit 50
+out=$(node tests/integration/gateway/clients.js hold "$port" 50 500)
+read -r -a f <<<"$out"
+echo "  50 connections from 127.0.0.1 at --per-ip-connection-limit 50: the next one reads ${f[0]//_/ } (Retry-After ${f[1]}) after ${f[3]} s"
+check "past the per-address limit, a new client is answered 503 with Retry-After" '[ "${f[0]}" = HTTP/1.1_503_Service_Unavailable ] && [ "${f[1]}" = 1 ]'
+proc_stop "$gpid" "$gpw" 5; gpid=""
 
 echo "reliability: $nchecks checks, $nfailed failed"
 [ "$nfailed" -eq 0 ]

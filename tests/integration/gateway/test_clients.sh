@@ -10,14 +10,15 @@ set -u
 bin="$1"
 here="$(cd "$(dirname "$0")" && pwd)"
 js="$here/clients.js"
+. "$here/../../support/keep-logs.sh"
 fail=0; pass=0
 check() { if eval "$2"; then pass=$((pass+1)); echo "PASS $1"; else fail=$((fail+1)); echo "FAIL $1"; fi; }
 work=$(mktemp -d)
 gpid=""
-cleanup() { [ -n "$gpid" ] && kill "$gpid" 2>/dev/null; rm -rf "$work"; }
+cleanup() { [ -n "$gpid" ] && kill "$gpid" 2>/dev/null; dg_keep_logs clients "$work/gw.log"; rm -rf "$work"; }
 trap cleanup EXIT
 start_gateway() { # options
-    [ -n "$gpid" ] && { kill "$gpid" 2>/dev/null; wait "$gpid" 2>/dev/null; }
+    [ -n "$gpid" ] && { kill "$gpid" 2>/dev/null; wait "$gpid" 2>/dev/null; dg_keep_logs clients "$work/gw.log"; }
     "$bin" --port 0 --no-auth --connection-string "UseDevelopmentStorage=true" --threads 2 "$@" > "$work/gw.log" 2>&1 &
     gpid=$!
     port=""

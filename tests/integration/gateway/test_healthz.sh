@@ -2,6 +2,7 @@
 # The real binary: --version, --help, a bad connection string, /healthz over HTTP, the config file.
 set -u
 bin="$1"
+. "$(cd "$(dirname "$0")" && pwd)/../../support/keep-logs.sh"
 fail=0; pass=0
 check() { if eval "$2"; then pass=$((pass+1)); echo "PASS $1"; else fail=$((fail+1)); echo "FAIL $1"; fi; }
 
@@ -30,7 +31,7 @@ printf '{"masterKey":"test-master-key-0123456789","readOnlyKeys":["test-dashboar
 log=$(mktemp)
 "$bin" --port 0 --connection-string UseDevelopmentStorage=true --key-file "$keys" > "$log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; rm -f "$log" "$keys"' EXIT
+trap 'kill $pid 2>/dev/null; dg_keep_logs healthz "$log" "$keys"; rm -f "$log" "$keys"' EXIT
 port=""
 for i in $(seq 1 100); do
     port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log")
@@ -68,6 +69,7 @@ pid2=$!
 sleep 0.3
 kill -TERM $pid2; wait $pid2
 check "--no-auth says so loudly" 'grep -q "AUTH IS DISABLED" "$log2"'
+dg_keep_logs healthz "$log2"
 rm -f "$log2"
 
 # The config file: below flags and environment, above defaults; unknown names refused.
@@ -90,6 +92,7 @@ check "an unknown config key stops the gateway" '[ $rc -eq 2 ] && grep -q "unkno
 printf '{"port": 0, "no-auth": true, "connection-string": "UseDevelopmentStorage=true"}' > "$cfg"
 out=$(DG_PORT=abc "$bin" --config "$cfg" 2>&1); rc=$?
 check "the environment wins over the config file" '[ $rc -eq 2 ] && grep -q "port must be a whole number" <<<"$out"'
+dg_keep_logs healthz "$log3"
 rm -f "$cfg" "$log3"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
