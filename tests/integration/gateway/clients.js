@@ -1,7 +1,7 @@
 // Socket-level clients for test_clients.sh (node is already needed for Azurite).
 //   node clients.js post PORT BYTES [chunked]   POST a body without Expect: prints "status N" or "error CODE"
-//   node clients.js dribble PORT MS [body]      send a request head (or, with body, a body) one byte every MS ms:
-//                                               prints "closed SECONDS" when the gateway closes it
+//   node clients.js dribble PORT MS [head|body] [N]  N connections (default 1) each send a request head (or a
+//                                               body) one byte every MS ms: a "closed SECONDS" line as the gateway closes each
 //   node clients.js hold PORT N MS              open N idle connections, then a request on one more:
 //                                               prints the first line of its answer, its Retry-After and the seconds
 'use strict';
@@ -32,18 +32,26 @@ if (cmd === 'post') {
     };
     pump();
 } else if (cmd === 'dribble') {
-    const ms = +process.argv[4], body = process.argv[5] === 'body';
-    const s = net.connect(port, '127.0.0.1');
-    const t0 = Date.now();
-    let data = body ? Buffer.from('x'.repeat(1000))
-                    : Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'a'.repeat(1000) + '\r\n\r\n');
-    if (body) s.write('POST /runtime/webhooks/durabletask/orchestrators/Slow HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n');
-    let i = 0;
-    const timer = setInterval(() => { if (i < data.length) s.write(data.subarray(i, ++i)); }, ms);
-    const end = () => { clearInterval(timer); console.log('closed', ((Date.now() - t0) / 1000).toFixed(2)); s.destroy(); };
-    s.on('data', () => {});
-    s.on('end', end);
-    s.on('error', end);
+    const ms = +process.argv[4], body = process.argv[5] === 'body', n = +(process.argv[6] || 1);
+    for (let c = 0; c < n; c++) {
+        const s = net.connect(port, '127.0.0.1');
+        const t0 = Date.now();
+        const data = body ? Buffer.from('x'.repeat(1000))
+                          : Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'a'.repeat(1000) + '\r\n\r\n');
+        if (body) s.write('POST /runtime/webhooks/durabletask/orchestrators/Slow HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n');
+        let i = 0, done = false;
+        const timer = setInterval(() => { if (i < data.length) s.write(data.subarray(i, ++i)); }, ms);
+        const end = () => {
+            if (done) return;
+            done = true;
+            clearInterval(timer);
+            console.log('closed', ((Date.now() - t0) / 1000).toFixed(2));
+            s.destroy();
+        };
+        s.on('data', () => {});
+        s.on('end', end);
+        s.on('error', end);
+    }
 } else if (cmd === 'hold') {
     const n = +process.argv[4], ms = +process.argv[5];
     const held = [];
