@@ -51,6 +51,12 @@ check "...and the gateway answers on" 'healthy'
 code=$(head -c 4000000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' -H 'Transfer-Encoding: chunked' --data-binary @- "http://127.0.0.1:$port/runtime/webhooks/durabletask/orchestrators/Big")
 check "a chunked body under the cap is read whole (not 413: $code)" '[ "$code" != 413 ] && [ "$code" != 000 ]'
 
+for name in 'Hel%0D%0AX-Injected:%201lo' 'Hel%1Blo' 'Hel%FFlo' 'Hel%C0%80lo'; do
+    code=$(curl -s -D "$work/h" -o "$work/b" -w '%{http_code}' -X POST "http://127.0.0.1:$port/runtime/webhooks/durabletask/orchestrators/$name")
+    check "a start whose orchestrator name holds $name is 400 in the host's form, nothing echoed into headers ($code)" \
+        '[ "$code" = 400 ] && grep -q "\"Message\":" "$work/b" && ! grep -qi "^X-Injected" "$work/h"'
+done
+
 # ---- slow clients: overall deadlines, not an idle timer every byte resets ----
 start_gateway --header-timeout-ms 1500 --body-timeout-ms 1500 --connection-timeout 5
 out=$(timeout 20 node "$js" dribble "$port" 300)
