@@ -47,9 +47,18 @@ static const struct opt opts[] = {
      "how long the next status read of an instance polled by several clients at once waits for more "
      "requests to share it (0: never)"},
     {"connection-limit", "DG_CONNECTION_LIMIT", OPT_LONG, OFF(connection_limit), "16000", 16, 1000000,
-     "most concurrent client connections"},
+     "most concurrent client connections; past it a new client is answered 503 and closed"},
+    {"per-ip-connection-limit", "DG_PER_IP_CONNECTION_LIMIT", OPT_LONG, OFF(per_ip_connection_limit), "0", 0,
+     1000000,
+     "most concurrent connections from one client address; past it, 503 and closed (0: no limit; "
+     "behind a proxy every client has the proxy's address)"},
     {"connection-timeout", "DG_CONNECTION_TIMEOUT", OPT_LONG, OFF(connection_timeout), "120", 1, 86400,
      "seconds an idle client connection is kept"},
+    {"header-timeout-ms", "DG_HEADER_TIMEOUT_MS", OPT_LONG, OFF(header_timeout_ms), "10000", 100, 600000,
+     "a request line and headers must arrive within this of the connection's start (or of the request "
+     "line on a kept-alive connection), however steadily the bytes come; else the connection is dropped"},
+    {"body-timeout-ms", "DG_BODY_TIMEOUT_MS", OPT_LONG, OFF(body_timeout_ms), "30000", 100, 3600000,
+     "a request body must arrive within this of its headers; else the connection is dropped"},
     {"storage-timeout-ms", "DG_STORAGE_TIMEOUT_MS", OPT_LONG, OFF(storage_timeout_ms), "15000", 100, 600000,
      "deadline of one storage call, retries included"},
     {"key-file", "DG_KEY_FILE", OPT_STR, OFF(key_file), NULL, 0, 0,

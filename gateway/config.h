@@ -13,16 +13,19 @@ struct gw_config {
     const char *connection_string; /* secret-bearing: never log it */
     const char *log_level;
     const char *log_format;
-    long threads;              /* event loops (0: one per core) */
-    long request_timeout_ms;   /* deadline of a whole request */
-    long shutdown_grace_ms;    /* SIGTERM: time for running requests before they are cut */
-    long status_cache_ms;      /* status answers may reuse a read this old; 0: never */
-    long status_collapse_ms;   /* gathering window of contended status reads */
-    long connection_limit;     /* concurrent connections */
-    long connection_timeout;   /* idle seconds before a connection is closed */
-    long storage_timeout_ms;   /* deadline of one storage call, retries included */
-    const char *key_file;      /* system keys (auth/keys.h); required unless no_auth */
-    long no_auth;              /* 1: accept every request without a key (development only) */
+    long threads;                 /* event loops (0: one per core) */
+    long request_timeout_ms;      /* deadline of a whole request */
+    long shutdown_grace_ms;       /* SIGTERM: time for running requests before they are cut */
+    long status_cache_ms;         /* status answers may reuse a read this old; 0: never */
+    long status_collapse_ms;      /* gathering window of contended status reads */
+    long connection_limit;        /* concurrent connections */
+    long per_ip_connection_limit; /* concurrent connections from one address; 0: no limit */
+    long connection_timeout;      /* idle seconds before a connection is closed */
+    long header_timeout_ms;       /* request line and headers: overall deadline from the connection's start */
+    long body_timeout_ms;         /* request body: overall deadline from the end of the headers */
+    long storage_timeout_ms;      /* deadline of one storage call, retries included */
+    const char *key_file;         /* system keys (auth/keys.h); required unless no_auth */
+    long no_auth;                 /* 1: accept every request without a key (development only) */
     const char *task_hub;      /* resolved: --task-hub, else host.json's hubName, else DurableFunctionsHub */
     const char *config_file;   /* JSON object of option names to values, below flags and environment */
     long partition_count;      /* control queues of hubs the gateway creates (existing hubs are discovered) */

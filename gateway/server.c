@@ -17,6 +17,8 @@
 #include "routes/router.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -42,7 +44,64 @@
  * answer's headers, which may carry a 2 KiB Location). */
 #define HEADERS_CAP (8u << 10)
 
+/* Lingering close (RFC 9112 §9.6): a connection closed while its client may
+ * still be sending (a refused body, a refused connection) is read and the
+ * bytes dropped for at most this long and this much, so the client reads the
+ * answer instead of a reset. At most LINGER_MAX per loop; past it, closed at once. */
+#define LINGER_MS    5000
+#define LINGER_BYTES ((size_t) 64 << 20)
+#define LINGER_MAX   1024
+/* A connection refused at the limits may send its request this long (it is
+ * read and dropped) before it is closed. */
+#define REFUSED_MS 1000
+/* Room in each daemon above --connection-limit for refused connections still closing. */
+#define REFUSED_ROOM 1024
+#define IP_BUCKETS   4096
+
 struct gw_worker;
+
+/* The phases of a connection that have an overall deadline; each has one
+ * duration, so each list is in deadline order (appended at its tail). */
+enum conn_phase {
+    PH_NONE,    /* a handler runs or the answer is sent: the request's own deadline governs */
+    PH_HEAD,    /* the request line and headers are coming (--header-timeout-ms) */
+    PH_BODY,    /* the body is coming (--body-timeout-ms) */
+    PH_IDLE,    /* kept alive between requests (--connection-timeout, not reset by dribbled bytes) */
+    PH_REFUSED, /* over a connection limit: answered 503, closing (REFUSED_MS) */
+    PH_COUNT
+};
+
+/* One per client connection (libmicrohttpd's socket context), made when it is accepted. */
+struct gw_conn {
+    struct gw_worker *wk;
+    int fd;
+    enum conn_phase phase;
+    int64_t due;
+    uint32_t ip; /* IPv4 address, network order, counted in the per-address table */
+    bool ip_counted;
+    bool linger; /* the client may still be sending when this closes: drain first */
+    struct gw_conn *prev, *next;
+};
+
+struct conn_list {
+    struct gw_conn *head, *tail;
+};
+
+/* A closed connection's socket, kept open (a duplicate descriptor) to read and drop what its client still
+ * sends. */
+struct lingering {
+    struct gw_worker *wk;
+    struct dg_watch w;
+    struct dg_timer t;
+    size_t got;
+    struct lingering *prev, *next;
+};
+
+struct ip_count {
+    uint32_t addr;
+    long n;
+    struct ip_count *next;
+};
 
 struct gw_server {
     const struct gw_config *cfg;
@@ -58,6 +117,10 @@ struct gw_server {
     int nworkers;
     struct gw_worker *workers;
     struct gw_ready ready;
+    _Atomic uint64_t refused_limit, refused_ip, dropped_head, dropped_body, dropped_idle, lingered;
+    _Atomic long conns;    /* client connections open (accepted, not yet closed) */
+    pthread_mutex_t ip_mu; /* the per-address counts, shared by every loop */
+    struct ip_count *ip[IP_BUCKETS];
     struct gw_proxy_conf proxy; /* upstream NULL: no pass-through */
 };
 
@@ -74,12 +137,18 @@ struct gw_worker {
     bool run_mhd;            /* connections were resumed: run the daemon before sleeping */
     struct request *running; /* requests whose handler coroutine is alive */
     _Atomic int phase;       /* 0 serving, 1 quiesced, 2 stopped */
+    struct conn_list q[PH_COUNT];
+    struct dg_timer sweep; /* the earliest deadline of the lists above */
+    struct lingering *lingering;
+    int nlingering;
+    char *drain; /* scratch for the bytes lingering clients send */
 };
 
 /* One per request, made when the request line arrives (URI callback), freed on completion. */
 struct request {
     struct gw_worker *wk;
     struct MHD_Connection *conn;
+    struct gw_conn *gc;
     dg_arena *arena;
     char *uri;             /* path and query exactly as sent */
     struct dg_trace trace; /* the request id, and the storage calls for the access line */
@@ -90,9 +159,7 @@ struct request {
     char method[16]; /* as sent (cut), for the access line */
     dg_buf body;
     int started;
-    int too_big;
-    size_t discarded; /* body bytes dropped past the cap */
-    int held;         /* suspended in the long-poll: waiter below */
+    int held; /* suspended in the long-poll: waiter below */
     int64_t t0_ms;
     int64_t deadline_ms; /* t0_ms + --request-timeout-ms */
     struct gw_waiter waiter;
@@ -120,6 +187,8 @@ static void request_free(struct request *rq)
 }
 
 static void on_deadline(struct dg_timer *t);
+static struct gw_conn *conn_of(struct MHD_Connection *conn);
+static void phase_set(struct gw_conn *gc, enum conn_phase ph);
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -128,6 +197,11 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     struct request *rq = dg_xcalloc(1, sizeof *rq);
     rq->wk = wk;
     rq->conn = conn;
+    rq->gc = conn_of(conn);
+    /* A kept-alive connection's next request line is in: its headers have
+     * --header-timeout-ms from now. */
+    if (rq->gc && rq->gc->phase == PH_IDLE)
+        phase_set(rq->gc, PH_HEAD);
     dg_timer_init(&rq->limit, on_deadline, rq);
     rq->t0_us = dg_mono_us();
     rq->t0_ms = rq->t0_us / 1000;
@@ -247,6 +321,18 @@ static enum MHD_Result send_metrics(struct request *rq)
          "Long-polls answered 202 at their timeout."},
         {DG_METRIC_COUNTER, "durable_gateway_wait_disconnects_total",
          "Long-polls whose client hung up while held."},
+        {DG_METRIC_COUNTER, "durable_gateway_connections_refused_limit_total",
+         "Connections answered 503 at --connection-limit."},
+        {DG_METRIC_COUNTER, "durable_gateway_connections_refused_per_ip_total",
+         "Connections answered 503 at --per-ip-connection-limit."},
+        {DG_METRIC_COUNTER, "durable_gateway_connections_dropped_head_total",
+         "Connections closed: request line and headers not in within --header-timeout-ms."},
+        {DG_METRIC_COUNTER, "durable_gateway_connections_dropped_body_total",
+         "Connections closed: request body not in within --body-timeout-ms."},
+        {DG_METRIC_COUNTER, "durable_gateway_connections_dropped_idle_total",
+         "Kept-alive connections closed: no next request line within --connection-timeout."},
+        {DG_METRIC_COUNTER, "durable_gateway_connections_lingered_total",
+         "Connections drained after their answer (a refused body or connection) before closing."},
     };
     const double v[] = {
         (double) atomic_load(&s->deadlines),
@@ -263,6 +349,12 @@ static enum MHD_Result send_metrics(struct request *rq)
         (double) w.completed,
         (double) w.timeouts,
         (double) w.disconnects,
+        (double) atomic_load(&s->refused_limit),
+        (double) atomic_load(&s->refused_ip),
+        (double) atomic_load(&s->dropped_head),
+        (double) atomic_load(&s->dropped_body),
+        (double) atomic_load(&s->dropped_idle),
+        (double) atomic_load(&s->lingered),
     };
     _Static_assert(sizeof fixed / sizeof *fixed == sizeof v / sizeof *v, "one value per metric");
     for (size_t i = 0; i < sizeof v / sizeof *v; i++)
@@ -288,6 +380,271 @@ static enum MHD_Result send_json(struct request *rq, int status, const char *jso
     return send_response(rq, &rs);
 }
 
+/* ---- connections: overall deadlines of the request head and body, the
+ * connection limits, lingering close (docs/pipeline.md, "Connections") ---- */
+
+static int64_t phase_ms(const struct gw_server *s, enum conn_phase ph)
+{
+    switch (ph) {
+    case PH_HEAD:
+        return s->cfg->header_timeout_ms;
+    case PH_BODY:
+        return s->cfg->body_timeout_ms;
+    case PH_IDLE:
+        /* A second past libmicrohttpd's idle timeout, which closes a silent
+         * connection first: only one kept open by dribbled bytes reaches it. */
+        return s->cfg->connection_timeout * 1000 + 1000;
+    case PH_REFUSED:
+        return REFUSED_MS;
+    default:
+        return 0;
+    }
+}
+
+static void sweep_arm(struct gw_worker *wk)
+{
+    int64_t at = 0;
+    for (int i = 0; i < PH_COUNT; i++)
+        if (wk->q[i].head && (!at || wk->q[i].head->due < at))
+            at = wk->q[i].head->due;
+    if (at)
+        dg_timer_start(wk->loop, &wk->sweep, at);
+    else
+        dg_timer_stop(wk->loop, &wk->sweep);
+}
+
+static void phase_unlink(struct gw_conn *gc)
+{
+    struct conn_list *l = &gc->wk->q[gc->phase];
+    if (gc->prev)
+        gc->prev->next = gc->next;
+    else if (l->head == gc)
+        l->head = gc->next;
+    if (gc->next)
+        gc->next->prev = gc->prev;
+    else if (l->tail == gc)
+        l->tail = gc->prev;
+    gc->prev = gc->next = NULL;
+    gc->phase = PH_NONE;
+}
+
+/* Moves gc to phase ph, whose deadline starts now. */
+static void phase_set(struct gw_conn *gc, enum conn_phase ph)
+{
+    struct gw_worker *wk = gc->wk;
+    if (gc->phase == ph && ph != PH_NONE && ph != PH_IDLE)
+        return; /* an overall deadline: not moved by progress within the phase */
+    phase_unlink(gc);
+    gc->phase = ph;
+    if (ph == PH_NONE)
+        return;
+    struct conn_list *l = &wk->q[ph];
+    gc->due = dg_mono_ms() + phase_ms(wk->s, ph);
+    gc->prev = l->tail;
+    if (l->tail)
+        l->tail->next = gc;
+    else
+        l->head = gc;
+    l->tail = gc;
+    if (!dg_timer_armed(&wk->sweep) || gc->due < wk->sweep.at)
+        dg_timer_start(wk->loop, &wk->sweep, gc->due);
+}
+
+/* A connection past its phase's deadline: both directions are shut, so
+ * libmicrohttpd reads the end at once and closes it (its own idle timer is
+ * reset by every byte, so a client dribbling bytes would never reach it). */
+static void on_sweep(struct dg_timer *t)
+{
+    struct gw_worker *wk = t->data;
+    gw_server *s = wk->s;
+    int64_t now = dg_mono_ms();
+    for (int ph = PH_HEAD; ph < PH_COUNT; ph++) {
+        struct gw_conn *gc;
+        while ((gc = wk->q[ph].head) && gc->due <= now) {
+            phase_unlink(gc);
+            if (ph != PH_REFUSED) {
+                char ip[INET_ADDRSTRLEN] = "?";
+                inet_ntop(AF_INET, &gc->ip, ip, sizeof ip);
+                atomic_fetch_add(ph == PH_HEAD   ? &s->dropped_head
+                                 : ph == PH_BODY ? &s->dropped_body
+                                                 : &s->dropped_idle,
+                                 1);
+                DG_INFO(NULL, "connection from %s dropped: %s not complete within %lld ms", ip,
+                        ph == PH_HEAD   ? "request line and headers"
+                        : ph == PH_BODY ? "request body"
+                                        : "next request line",
+                        (long long) phase_ms(s, (enum conn_phase) ph));
+            }
+            shutdown(gc->fd, SHUT_RDWR);
+            wk->run_mhd = true;
+        }
+    }
+    sweep_arm(wk);
+}
+
+/* Writes a whole small answer straight to the socket, for the two cases
+ * libmicrohttpd cannot queue one: before any request (a refused connection)
+ * and in the middle of a body (a chunked body past the cap). Nothing else is
+ * being written on the connection then. */
+static void raw_answer(int fd, int status, const char *reason, const char *extra, const char *json)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof buf,
+                     "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: "
+                     "%zu\r\nConnection: close\r\n%s\r\n%s",
+                     status, reason, strlen(json), extra, json);
+    if (n > 0 && (size_t) n < sizeof buf)
+        (void) !send(fd, buf, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static long ip_add(gw_server *s, uint32_t addr, long d)
+{
+    unsigned h = (unsigned) ((addr * 2654435761u) >> 20) % IP_BUCKETS;
+    long n = 0;
+    pthread_mutex_lock(&s->ip_mu);
+    struct ip_count **pp = &s->ip[h];
+    while (*pp && (*pp)->addr != addr)
+        pp = &(*pp)->next;
+    if (!*pp && d > 0) {
+        *pp = dg_xcalloc(1, sizeof **pp);
+        (*pp)->addr = addr;
+    }
+    if (*pp) {
+        n = (*pp)->n += d;
+        if (n <= 0) {
+            struct ip_count *dead = *pp;
+            *pp = dead->next;
+            free(dead);
+        }
+    }
+    pthread_mutex_unlock(&s->ip_mu);
+    return n;
+}
+
+static void linger_end(struct lingering *lg)
+{
+    struct gw_worker *wk = lg->wk;
+    dg_watch_set(wk->loop, &lg->w, 0);
+    dg_timer_stop(wk->loop, &lg->t);
+    close(lg->w.fd);
+    if (lg->prev)
+        lg->prev->next = lg->next;
+    else
+        wk->lingering = lg->next;
+    if (lg->next)
+        lg->next->prev = lg->prev;
+    wk->nlingering--;
+    free(lg);
+}
+
+static void on_linger_read(struct dg_watch *w, uint32_t revents)
+{
+    (void) revents;
+    struct lingering *lg = w->data;
+    for (;;) {
+        ssize_t n = recv(w->fd, lg->wk->drain, 65536, MSG_DONTWAIT);
+        if (n > 0 && (lg->got += (size_t) n) < LINGER_BYTES)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        linger_end(lg); /* the client is done (0), gone (error), or has sent enough */
+        return;
+    }
+}
+
+static void on_linger_timer(struct dg_timer *t)
+{
+    linger_end(t->data);
+}
+
+/* libmicrohttpd closes fd next: a duplicate keeps the socket (its answer and
+ * end already sent) open to drain. */
+static void linger_start(struct gw_worker *wk, int fd)
+{
+    int dup = wk->nlingering < LINGER_MAX ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+    if (dup < 0)
+        return;
+    if (!wk->drain)
+        wk->drain = dg_xmalloc(65536);
+    struct lingering *lg = dg_xcalloc(1, sizeof *lg);
+    lg->wk = wk;
+    lg->w = (struct dg_watch){.fd = dup, .cb = on_linger_read, .data = lg};
+    dg_timer_init(&lg->t, on_linger_timer, lg);
+    lg->next = wk->lingering;
+    if (wk->lingering)
+        wk->lingering->prev = lg;
+    wk->lingering = lg;
+    wk->nlingering++;
+    atomic_fetch_add(&wk->s->lingered, 1);
+    shutdown(dup, SHUT_WR); /* done already unless the daemon skipped it */
+    dg_watch_set(wk->loop, &lg->w, EPOLLIN | EPOLLRDHUP);
+    dg_timer_start(wk->loop, &lg->t, dg_mono_ms() + LINGER_MS);
+}
+
+#define LIMIT_503                                                                                            \
+    "{\"Message\":\"The gateway is at its limit of client connections (%s); retry the request.\"}"
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct gw_worker *wk = cls;
+    gw_server *s = wk->s;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct gw_conn *gc = dg_xcalloc(1, sizeof *gc);
+        gc->wk = wk;
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        gc->fd = ci ? ci->connect_fd : -1;
+        ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+            gc->ip = ((const struct sockaddr_in *) (const void *) ci->client_addr)->sin_addr.s_addr;
+        *socket_context = gc;
+        gw_metrics_connection(1);
+        long open = atomic_fetch_add(&s->conns, 1) + 1;
+        long from_ip = 0;
+        if (s->cfg->per_ip_connection_limit > 0) {
+            gc->ip_counted = true;
+            from_ip = ip_add(s, gc->ip, 1);
+        }
+        const char *why = NULL;
+        if (open > s->cfg->connection_limit) {
+            why = "--connection-limit";
+            atomic_fetch_add(&s->refused_limit, 1);
+        } else if (gc->ip_counted && from_ip > s->cfg->per_ip_connection_limit) {
+            why = "from one address: --per-ip-connection-limit";
+            atomic_fetch_add(&s->refused_ip, 1);
+        }
+        if (why) {
+            char json[256];
+            snprintf(json, sizeof json, LIMIT_503, why);
+            raw_answer(gc->fd, 503, "Service Unavailable", "Retry-After: 1\r\n", json);
+            gc->linger = true;
+            phase_set(gc, PH_REFUSED);
+            DG_DEBUG(NULL, "connection refused: %s", why);
+            return;
+        }
+        phase_set(gc, PH_HEAD);
+        return;
+    }
+    struct gw_conn *gc = *socket_context;
+    if (!gc)
+        return;
+    *socket_context = NULL;
+    phase_unlink(gc);
+    gw_metrics_connection(-1);
+    atomic_fetch_sub(&s->conns, 1);
+    if (gc->ip_counted)
+        ip_add(s, gc->ip, -1);
+    if (gc->linger && atomic_load(&wk->phase) == 0)
+        linger_start(wk, gc->fd);
+    free(gc);
+}
+
+static struct gw_conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void) cls;
@@ -296,6 +653,12 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
+    /* The handler's MHD_NO is how the gateway closes a connection it answered
+     * itself (a refused body or connection) or whose client left: expected. */
+    if (strncmp(line, "Application reported internal error", 35) == 0) {
+        DG_DEBUG(NULL, "http: %s", line);
+        return;
+    }
     DG_WARN(NULL, "http: %s", line);
 }
 
@@ -334,6 +697,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!rq)
         return;
     *con_cls = NULL;
+    if (rq->gc && rq->gc->phase != PH_REFUSED)
+        phase_set(rq->gc, PH_IDLE); /* kept alive until its next request line, or closed */
     if (rq->px) {
         /* The pass-through's answer: its status and bytes for the access line. */
         rq->status = gw_proxy_status(rq->px);
@@ -358,15 +723,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /* libmicrohttpd opened or closed a client connection (on the worker's thread). */
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode toe)
-{
-    (void) cls;
-    (void) conn;
-    (void) socket_context;
-    gw_metrics_connection(toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
-}
-
 /* ---- the handler's coroutine ---- */
 
 static void running_unlink(struct request *rq)
@@ -570,8 +926,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         return send_response(rq, &rq->rs);
     }
+    if (rq->gc && rq->gc->phase == PH_REFUSED)
+        return MHD_NO; /* answered 503 when it connected: close (lingering) */
     if (!rq->started) {
         rq->started = 1; /* the first call brings the headers only */
+        if (rq->gc)
+            phase_set(rq->gc, PH_BODY);
         snprintf(rq->method, sizeof rq->method, "%s", method);
         /* The client's request id, kept when it is safe (base/trace.h), else the one made. */
         if (!dg_trace_id_take(rq->trace.id,
@@ -584,8 +944,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* A body announced over the cap is refused before it is read (a
          * passed-through body streams, whatever its size). */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (!pass && cl && strtoull(cl, NULL, 10) > BODY_CAP)
+        if (!pass && cl && strtoull(cl, NULL, 10) > BODY_CAP) {
+            /* Answered before the body is read; libmicrohttpd then closes,
+             * and the body the client still sends is drained first. */
+            if (rq->gc) {
+                rq->gc->linger = true;
+                phase_set(rq->gc, PH_NONE);
+            }
             return send_json(rq, MHD_HTTP_CONTENT_TOO_LARGE, TOO_BIG);
+        }
         if (hsize > HEADERS_CAP)
             return send_json(
                 rq, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -596,7 +963,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 set_shutting_down(&rs, rq->arena);
                 return send_response(rq, &rs);
             }
-            /* Passed through: the upstream request leaves now, its body follows. */
+            /* Passed through: the upstream request leaves now, its body follows.
+             * A streamed body has no overall deadline (it may be any size):
+             * the upstream's silence and the idle timeout bound it. */
+            if (rq->gc)
+                phase_set(rq->gc, PH_NONE);
             rq->route = gw_metrics_route_own(GW_ROUTE_UPSTREAM);
             struct gw_proxy_hooks hooks = {proxy_resumed, wk};
             gw_metrics_running(1);
@@ -609,16 +980,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_size) {
-        rq->bytes_in += *upload_size;
-        if (!rq->too_big && dg_buf_add(&rq->body, upload, *upload_size) != DG_OK)
-            rq->too_big = 1;
-        rq->discarded += rq->too_big ? *upload_size : 0;
+        size_t n = *upload_size;
+        rq->bytes_in += n;
         *upload_size = 0;
-        /* A chunked body that never ends is cut off: past twice the cap, close. */
-        return rq->discarded > 2 * (size_t) BODY_CAP ? MHD_NO : MHD_YES;
+        if (dg_buf_add(&rq->body, upload, n) == DG_OK)
+            return MHD_YES;
+        /* A chunked body past the cap (a Content-Length over it was refused
+         * with the headers): libmicrohttpd queues no answer in the middle of
+         * a body, so the 413 is written on the socket directly, the
+         * connection closed, and the rest of the body drained. */
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (ci)
+            raw_answer(ci->connect_fd, MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large",
+                       dg_arena_printf(rq->arena, "X-Request-Id: %s\r\n", rq->trace.id), TOO_BIG);
+        if (rq->gc) {
+            rq->gc->linger = true;
+            phase_set(rq->gc, PH_NONE);
+        }
+        rq->status = MHD_HTTP_CONTENT_TOO_LARGE;
+        return MHD_NO;
     }
-    if (rq->too_big)
-        return send_json(rq, MHD_HTTP_CONTENT_TOO_LARGE, TOO_BIG);
+    if (rq->gc)
+        phase_set(rq->gc, PH_NONE); /* the request is in: its own deadline governs now */
     size_t ul = strlen(url);
     while (ul > 1 && url[ul - 1] == '/')
         ul--;
@@ -763,6 +1146,11 @@ static void worker_stop(void *arg)
     dg_timer_stop(wk->loop, &wk->mhd_t);
     MHD_stop_daemon(wk->d);
     wk->d = NULL;
+    dg_timer_stop(wk->loop, &wk->sweep);
+    while (wk->lingering)
+        linger_end(wk->lingering);
+    free(wk->drain);
+    wk->drain = NULL;
     atomic_store(&wk->phase, 2);
     dg_loop_stop(wk->loop);
 }
@@ -827,7 +1215,7 @@ gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env
     long n = cfg->threads > 0 ? cfg->threads : sysconf(_SC_NPROCESSORS_ONLN);
     s->nworkers = n < 1 ? 1 : (int) n;
     s->workers = dg_xcalloc((size_t) s->nworkers, sizeof *s->workers);
-    unsigned per = (unsigned) ((cfg->connection_limit + s->nworkers - 1) / s->nworkers);
+    pthread_mutex_init(&s->ip_mu, NULL);
     for (int i = 0; i < s->nworkers; i++) {
         struct gw_worker *wk = &s->workers[i];
         wk->s = s;
@@ -837,13 +1225,18 @@ gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env
          * handler, its storage calls and its answer share one thread. */
         unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
         flags |= gw_tls_on() ? MHD_USE_TLS : 0; /* with gw_tls_options below */
-        wk->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, wk, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-                                 NULL, MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_CONNECTION_LIMIT, per,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) cfg->connection_timeout,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 16 * 1024,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, wk, MHD_OPTION_URI_LOG_CALLBACK,
-                                 on_uri, wk, MHD_OPTION_NOTIFY_CONNECTION, on_connection, wk,
-                                 MHD_OPTION_ARRAY, gw_tls_options(), MHD_OPTION_END);
+        /* The connection limits are the gateway's, across all loops
+         * (on_connection): each daemon may hold them all, so none stops
+         * accepting and leaves clients in the backlog. libmicrohttpd's own
+         * per-address limit counts per daemon, that is per loop, so it is not used. */
+        wk->d =
+            MHD_start_daemon(flags, 0, NULL, NULL, on_request, wk, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                             MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_CONNECTION_LIMIT,
+                             (unsigned) cfg->connection_limit + REFUSED_ROOM, MHD_OPTION_CONNECTION_TIMEOUT,
+                             (unsigned) cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                             (size_t) 16 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, wk,
+                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, wk, MHD_OPTION_NOTIFY_CONNECTION,
+                             on_connection, wk, MHD_OPTION_ARRAY, gw_tls_options(), MHD_OPTION_END);
         const union MHD_DaemonInfo *info =
             wk->d ? MHD_get_daemon_info(wk->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
         if (!info)
@@ -851,6 +1244,7 @@ gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env
         wk->mhd = (struct dg_watch){.fd = info->epoll_fd, .cb = on_mhd_fd, .data = wk};
         dg_watch_set(wk->loop, &wk->mhd, EPOLLIN);
         dg_timer_init(&wk->mhd_t, on_mhd_timer, wk);
+        dg_timer_init(&wk->sweep, on_sweep, wk);
         dg_loop_set_prepare(wk->loop, mhd_prepare, wk);
         if (pthread_create(&wk->tid, NULL, worker_main, wk) != 0)
             dg_fatal("cannot start an event-loop thread");
@@ -906,6 +1300,13 @@ void gw_server_stop(gw_server *s)
     }
     gw_ready_stop(&s->ready);
     gw_waits_destroy(s->waits);
+    for (int i = 0; i < IP_BUCKETS; i++)
+        while (s->ip[i]) {
+            struct ip_count *dead = s->ip[i];
+            s->ip[i] = dead->next;
+            free(dead);
+        }
+    pthread_mutex_destroy(&s->ip_mu);
     free(s->workers);
     free(s);
 }

@@ -1,5 +1,6 @@
 /* Starting orchestrations: start (docs/http-api.md §4.1) and restart (§4.11). */
 #include "base/rand.h"
+#include "base/utf8.h"
 #include "routes/handlers.h"
 #include "taskhub/client.h"
 
@@ -18,6 +19,21 @@ static bool orchestrator_known(const rt_ctx *c, const char *name)
         if (strcasecmp(*l, name) == 0)
             return true;
     return false;
+}
+
+/* No function's name holds a control character or bytes that are not UTF-8,
+ * so such a name is refused whether or not an allow-list is configured (the
+ * host answers it 400 as unknown): it is never stored or logged as a name. */
+static bool name_plausible(const char *name)
+{
+    const unsigned char *p = (const unsigned char *) name;
+    size_t n = strlen(name), i = 0;
+    while (i < n) {
+        int32_t cp = dg_utf8_next(p, n, &i);
+        if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+            return false; /* -1 (malformed) included */
+    }
+    return n > 0;
 }
 
 static void unknown_orchestrator(const rt_ctx *c, rt_response *rs, const char *name)
@@ -90,6 +106,12 @@ static void start(const rt_ctx *c, rt_response *rs, const char *id, const struct
 {
     dg_arena *a = c->rq->arena;
     const char *name = c->seg[1];
+    if (!name_plausible(name)) {
+        rt_set_error(rs, a, 400, ARG_ERROR,
+                     "The function name is not valid: it holds a control character or is not UTF-8.",
+                     "System.ArgumentException");
+        return;
+    }
     if (!orchestrator_known(c, name)) {
         unknown_orchestrator(c, rs, name);
         return;

@@ -2,6 +2,7 @@
 # The real binary: --version, --help, a bad connection string, /healthz over HTTP, the config file.
 set -u
 bin="$1"
+. "$(cd "$(dirname "$0")" && pwd)/../../support/keep-logs.sh"
 fail=0; pass=0
 . "$(dirname "$0")/../../support/gateway.sh"
 check() { if eval "$2"; then pass=$((pass+1)); echo "PASS $1"; else fail=$((fail+1)); echo "FAIL $1"; fi; }
@@ -31,7 +32,7 @@ printf '{"masterKey":"test-master-key-0123456789","readOnlyKeys":["test-dashboar
 log=$(mktemp)
 "$bin" --port 0 --connection-string UseDevelopmentStorage=true --key-file "$keys" > "$log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; rm -f "$log" "$keys"' EXIT
+trap 'kill $pid 2>/dev/null; dg_keep_logs healthz "$log" "$keys"; rm -f "$log" "$keys"' EXIT
 port=$(listening_port "$log")
 check "listens on a free port" '[ -n "$port" ]'
 body=$(curl -s -w ' %{http_code}' "http://127.0.0.1:$port/healthz")
@@ -67,6 +68,7 @@ pid2=$!
 listening_port "$log2" >/dev/null   # started (or gave up waiting)
 kill -TERM $pid2; wait $pid2
 check "--no-auth says so loudly" 'grep -q "AUTH IS DISABLED" "$log2"'
+dg_keep_logs healthz "$log2"
 rm -f "$log2"
 
 # The config file: below flags and environment, above defaults; unknown names refused.
@@ -84,6 +86,7 @@ check "an unknown config key stops the gateway" '[ $rc -eq 2 ] && grep -q "unkno
 printf '{"port": 0, "no-auth": true, "connection-string": "UseDevelopmentStorage=true"}' > "$cfg"
 out=$(DG_PORT=abc "$bin" --config "$cfg" 2>&1); rc=$?
 check "the environment wins over the config file" '[ $rc -eq 2 ] && grep -q "port must be a whole number" <<<"$out"'
+dg_keep_logs healthz "$log3"
 rm -f "$cfg" "$log3"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -3,6 +3,7 @@
 # the list's continuation header goes out even when empty, and comes in.
 set -u
 bin="$1"
+. "$(cd "$(dirname "$0")" && pwd)/../../support/keep-logs.sh"
 fail=0; pass=0
 . "$(dirname "$0")/../../support/gateway.sh"
 check() { if eval "$2"; then pass=$((pass+1)); echo "PASS $1"; else fail=$((fail+1)); echo "FAIL $1"; fi; }
@@ -11,7 +12,7 @@ log=$(mktemp)
 hdr=$(mktemp)
 "$bin" --port 0 --connection-string "$AZURITE_CONNECTION_STRING" --no-auth --task-hub EmptyHub1 > "$log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; rm -f "$log" "$hdr"' EXIT
+trap 'kill $pid 2>/dev/null; dg_keep_logs list "$log"; rm -f "$log" "$hdr"' EXIT
 port=$(listening_port "$log")
 check "listens" '[ -n "$port" ]'
 base="http://127.0.0.1:$port/runtime/webhooks/durabletask"

@@ -7,13 +7,14 @@
 # storage reads. Functional checks with wide margins, not timings.
 set -u
 bin="$1"
+. "$(cd "$(dirname "$0")" && pwd)/../../support/keep-logs.sh"
 standin="$2"
 fail=0; pass=0
 . "$(dirname "$0")/../../support/gateway.sh"
 check() { if eval "$2"; then pass=$((pass+1)); echo "PASS $1"; else fail=$((fail+1)); echo "FAIL $1"; fi; }
 work=$(mktemp -d)
 spid="" gpid=""
-cleanup() { [ -n "$gpid" ] && kill -9 "$gpid" 2>/dev/null; [ -n "$spid" ] && kill "$spid" 2>/dev/null; rm -rf "$work"; }
+cleanup() { [ -n "$gpid" ] && kill -9 "$gpid" 2>/dev/null; [ -n "$spid" ] && kill "$spid" 2>/dev/null; dg_keep_logs pipeline "$work/gw.log" "$work/keys.json"; rm -rf "$work"; }
 trap cleanup EXIT
 key=test-pipeline-key-0123456789
 printf '{"masterKey":"%s"}' "$key" > "$work/keys.json"
@@ -31,7 +32,7 @@ start_standin() { # options
     cs="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$sport/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$sport/devstoreaccount1;BlobEndpoint=http://127.0.0.1:$sport/devstoreaccount1"
 }
 start_gateway() { # options
-    [ -n "$gpid" ] && { kill -9 "$gpid" 2>/dev/null; wait "$gpid" 2>/dev/null; }
+    [ -n "$gpid" ] && { kill -9 "$gpid" 2>/dev/null; wait "$gpid" 2>/dev/null; dg_keep_logs pipeline "$work/gw.log"; }
     "$bin" --port 0 --connection-string "$cs" --key-file "$work/keys.json" "$@" > "$work/gw.log" 2>&1 &
     gpid=$!
     port=$(listening_port "$work/gw.log")
