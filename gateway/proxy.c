@@ -722,8 +722,8 @@ void gw_proxy_end(gw_proxy *p)
     }
     curl_slist_free_all(p->hdrs);
     p->hdrs = NULL;
-    /* To the answer's last byte; status 0 when the client left before one was queued. */
-    gw_metrics_upstream(p->queued ? p->status : 0, dg_mono_us() - p->t0_us);
+    /* To the answer's last byte; 499, as in requests_total, when the client left before an answer. */
+    gw_metrics_upstream(p->queued ? p->status : 499, dg_mono_us() - p->t0_us);
     p->gone = true;
     unref(p);
 }
