@@ -16,6 +16,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "routes/router.h"
+#include "routes/wait.h"
 
 #include <stdint.h>
 #include <stdlib.h>

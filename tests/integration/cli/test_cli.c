@@ -835,7 +835,10 @@ Test(cli, purge_interrupted_leaves_no_instance_half_purged)
 {
     /* Enough for more than the two pages of about a second each (the one
      * that shows the line, the one in progress at the signal) to do. */
-    enum { N = 2000, EVENTS = 3 };
+    enum {
+        N = 4000,
+        EVENTS = 3
+    }; /* pages of up to 1,000: the one shown and the one in progress leave more */
     for (int m = STORAGE; m <= GATEWAY; m++) {
         seed_purgeable(t.hub, N, EVENTS);
         /* Ctrl-C once the first page has shown its progress line. */
