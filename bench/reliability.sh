@@ -110,7 +110,6 @@ seq 0 39 | sed 's/^/bench-/' | node bench/faults/starts.js "http://127.0.0.1:$po
 check "40 instances started for the load ($(grep -c ' 202 ' "$work/seed.txt") answered 202)" '[ "$(grep -c " 202 " "$work/seed.txt")" = 40 ]'
 
 # ---- storage faults under load ----
-H="x-functions-key: $key"
 LOADS=(
     "status --connections 8 --ids 40 --path-template /runtime/webhooks/durabletask/instances/{id} --probe-path /healthz --probe-interval-ms 20"
     "list --connections 2 --path-template /runtime/webhooks/durabletask/instances?top=20"
@@ -177,7 +176,16 @@ restart_azurite() {
     restarted_at=$(ms_now)
 }
 
-sleep 6 # idle storage connections of the seeding closed: the baseline
+# Idle: 6 s with no request (storage connections age out after 5 s), then 20
+# status reads one at a time, so each loop's libcurl closes the connections
+# that aged out (it looks when a transfer starts), then the reading.
+settle() {
+    sleep 6
+    for i in $(seq 20); do curl -s -o /dev/null -H "$H" "$base/instances/bench-$((i % 40))"; done
+    sleep 0.5
+}
+H="x-functions-key: $key"
+settle # the baseline
 read -r th0 fd0 so0 rss0 <<<"$(proc_figures "$gw_main_pid")"
 echo "storage faults (figures per phase: all loads together):"
 run_phase pass "m=pass"
@@ -190,7 +198,7 @@ run_phase reset "m=reset&p=0.5"
 run_phase hang "m=hang&p=1"
 run_phase refused "m=down"
 run_phase azurite-restart "m=pass" restart_azurite
-sleep 6
+settle
 read -r th1 fd1 so1 rss1 <<<"$(proc_figures "$gw_main_pid")"
 echo "  gateway before the storm: threads $th0, fds $fd0 (sockets $so0), RSS $rss0 KiB; after, idle again: threads $th1, fds $fd1 (sockets $so1), RSS $rss1 KiB"
 check "no thread leaked ($th0 -> $th1)" "[ $th1 -eq $th0 ]"
