@@ -68,12 +68,15 @@ void rt_resume(const rt_ctx *c, rt_response *rs);
  * without seconds, a year of 1 to 3 digits (left-padded, as EXTNEW does), an
  * offset written +HH or +HHMM, and an offset whose '+' arrived as a space
  * (an unencoded '+' in a query string decodes to one). */
-bool rt_param_time(const rt_ctx *c, const char *name, dg_ticks *out);
+/* The host ignores a time it cannot read (the filter is dropped, so a typo
+ * lists or purges the whole range); the gateway answers 400 for it
+ * (rt_set_argument_error), as for the numbers below. */
+enum rt_param_result { RT_PARAM_ABSENT, RT_PARAM_OK, RT_PARAM_BAD };
+enum rt_param_result rt_param_time(const rt_ctx *c, const char *name, dg_ticks *out);
 /* A decimal integer: an optional '-' and digits, nothing else (no blanks, no
  * '+', no hex, no fraction); one past the range of int is cut to it. The host
  * ignores an invalid value (the default applies), which hid typos such as
  * top=1.5 or top=0x10; the gateway answers 400 for it (rt_set_argument_error). */
-enum rt_param_result { RT_PARAM_ABSENT, RT_PARAM_OK, RT_PARAM_BAD };
 enum rt_param_result rt_param_int(const rt_ctx *c, const char *name, int *out);
 /* A comma list (repeated parameters are joined already): items trimmed,
  * empty ones dropped. The items live in the request arena. */

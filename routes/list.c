@@ -326,8 +326,16 @@ static void set_body(const rt_ctx *c, rt_response *rs, dg_buf *b)
 bool rt_list_filters(const rt_ctx *c, rt_response *rs, struct hub_query *q)
 {
     memset(q, 0, sizeof *q);
-    q->has_from = rt_param_time(c, "createdTimeFrom", &q->created_from);
-    q->has_to = rt_param_time(c, "createdTimeTo", &q->created_to);
+    static const char *const times[] = {"createdTimeFrom", "createdTimeTo"};
+    for (int i = 0; i < 2; i++) {
+        enum rt_param_result r = rt_param_time(c, times[i], i ? &q->created_to : &q->created_from);
+        if (r == RT_PARAM_BAD) {
+            rt_set_argument_error(
+                c, rs, dg_arena_printf(c->rq->arena, "The value of '%s' is not a date and time.", times[i]));
+            return false;
+        }
+        *(i ? &q->has_to : &q->has_from) = r == RT_PARAM_OK;
+    }
     const char *bad;
     if (!rt_param_statuses(c, &q->statuses, &q->nstatuses, &bad)) {
         rt_set_argument_error(c, rs, dg_arena_printf(c->rq->arena, "'%s' is not a runtime status.", bad));

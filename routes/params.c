@@ -65,9 +65,12 @@ bool rt_time_parse(const char *v, dg_ticks *out)
     return dg_iso_parse(buf, strlen(buf), out) == DG_OK;
 }
 
-bool rt_param_time(const rt_ctx *c, const char *name, dg_ticks *out)
+enum rt_param_result rt_param_time(const rt_ctx *c, const char *name, dg_ticks *out)
 {
-    return rt_time_parse(rt_query(c, name), out);
+    const char *v = rt_query(c, name);
+    if (!v || !*v)
+        return RT_PARAM_ABSENT;
+    return rt_time_parse(v, out) ? RT_PARAM_OK : RT_PARAM_BAD;
 }
 
 enum rt_param_result rt_param_int(const rt_ctx *c, const char *name, int *out)

@@ -53,13 +53,21 @@ void rt_purge_by_filter(const rt_ctx *c, rt_response *rs)
     dg_arena *a = c->rq->arena;
     const char *hub = c->hub; /* validated by the router */
     struct hub_purge_filter f = {0};
-    if (!rt_param_time(c, "createdTimeFrom", &f.q.created_from)) {
+    enum rt_param_result from = rt_param_time(c, "createdTimeFrom", &f.q.created_from);
+    enum rt_param_result to = rt_param_time(c, "createdTimeTo", &f.q.created_to);
+    if (from == RT_PARAM_ABSENT) {
         rt_set_string(rs, a, 400, "Please provide value for 'createdTimeFrom' parameter.");
+        return;
+    }
+    if (from == RT_PARAM_BAD || to == RT_PARAM_BAD) {
+        rt_set_argument_error(c, rs,
+                              dg_arena_printf(a, "The value of '%s' is not a date and time.",
+                                              from == RT_PARAM_BAD ? "createdTimeFrom" : "createdTimeTo"));
         return;
     }
     f.q.has_from = true;
     f.q.has_to = true;
-    if (!rt_param_time(c, "createdTimeTo", &f.q.created_to))
+    if (to == RT_PARAM_ABSENT)
         f.q.created_to = dg_now_ticks();
     /* runtimeStatus names finished statuses only. The provider drops the
      * others, and when that leaves none it applies no status condition at all

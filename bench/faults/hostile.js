@@ -119,8 +119,12 @@ async function inject() {
         ['path traversal (dots)', 'GET', `${B}/../../../etc/passwd`],
         ['path traversal (encoded dots)', 'GET', `${B}/instances/%2e%2e/%2e%2e/keys.json`],
         ['duplicate top', 'GET', `${B}/instances?top=1&top=1000`],
-        ['duplicate taskHub', 'GET', `${B}/instances?taskHub=DurableFunctionsHub&taskHub=Other1`],
-        ['duplicate instanceIdPrefix', 'GET', `${B}/instances?instanceIdPrefix=a&instanceIdPrefix=b`],
+        // the host's rule: the first non-blank taskHub wins (docs/http-api.md §1.4)
+        ['duplicate taskHub', 'GET', `${B}/instances?taskHub=DurableFunctionsHub&taskHub=Other1`, {}, '',
+         r => r.status === 200 || r.status >= 400 && r.status < 500],
+        // repeats are joined with ',' (a prefix no id here has): an empty page, or a 4xx
+        ['duplicate instanceIdPrefix', 'GET', `${B}/instances?instanceIdPrefix=a&instanceIdPrefix=b`, {}, '',
+         r => r.status === 200 && r.body.trim() === '[]' || r.status >= 400 && r.status < 500],
         ['top=1e100', 'GET', `${B}/instances?top=1e100`],
         // a decimal top out of range is clamped into 1..1000 (routes/list.c): a page of at most 1000, or a 4xx
         ['top=18446744073709551617', 'GET', `${B}/instances?top=18446744073709551617`, {}, '', clampedPage],

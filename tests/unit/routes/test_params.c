@@ -37,8 +37,9 @@ static const char *time_of(const char *value)
 {
     rt_ctx c = one("t", value);
     dg_ticks t;
-    if (!rt_param_time(&c, "T", &t))
-        return "invalid";
+    enum rt_param_result r = rt_param_time(&c, "T", &t);
+    if (r != RT_PARAM_OK)
+        return r == RT_PARAM_BAD ? "invalid" : "absent";
     char iso[DG_ISO_LEN];
     dg_iso_format(t, iso);
     return dg_arena_strdup(a, iso);
@@ -68,8 +69,8 @@ Test(params, times_in_every_iso_form_become_utc)
 
 Test(params, bad_times_are_invalid)
 {
-    const char *bad[] = {"",
-                         "yesterday",
+    cr_assert_str_eq(time_of(""), "absent", "an empty value is no value");
+    const char *bad[] = {"yesterday",
                          "2024",
                          "2024-05",
                          "12345-01-01",
@@ -92,7 +93,11 @@ Test(params, bad_times_are_invalid)
     cr_assert_str_eq(time_of(lng), "invalid", "too long for the buffer");
     rt_ctx c = one("other", "2024-05-01");
     dg_ticks t;
-    cr_assert_not(rt_param_time(&c, "t", &t), "absent");
+    cr_assert_eq(rt_param_time(&c, "t", &t), RT_PARAM_ABSENT, "absent");
+    c = one("t", "");
+    cr_assert_eq(rt_param_time(&c, "t", &t), RT_PARAM_ABSENT, "empty is absent");
+    c = one("t", "yesterday");
+    cr_assert_eq(rt_param_time(&c, "t", &t), RT_PARAM_BAD, "not a time");
 }
 
 Test(params, ints)
