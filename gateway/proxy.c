@@ -401,7 +401,11 @@ static size_t on_data(char *data, size_t size, size_t nitems, void *ud)
             p->out_off = 0;
         }
         if (p->out_len + n > p->out_cap) {
-            size_t cap = p->out_cap ? p->out_cap : 16384;
+            /* A small answer of known length gets just its size (most do:
+             * a 16 KiB block per request costs the allocator more than the copy). */
+            size_t cap = p->out_cap                                        ? p->out_cap
+                         : p->length > 0 && p->length <= (int64_t) OUT_CAP ? (size_t) p->length
+                                                                           : 16384;
             while (cap < p->out_len + n)
                 cap *= 2;
             p->out = dg_xrealloc(p->out, cap);
