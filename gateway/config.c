@@ -144,6 +144,28 @@ static cJSON *g_file;
 static char *g_public_url;
 static char *g_upstream;
 
+/* An http(s)://host[:port] URL (with a path when path_ok), trailing slashes
+ * dropped: *v is replaced by the kept copy in *keep. false, with why, when it is
+ * not such a URL (no host, a blank, '?', '#' or '@'). */
+static bool base_url(const char **v, char **keep, bool path_ok, const char *why, FILE *err)
+{
+    const char *u = *v;
+    size_t n = strlen(u);
+    while (n && u[n - 1] == '/')
+        n--;
+    const char *host = strncmp(u, "https://", 8) == 0 ? u + 8 : strncmp(u, "http://", 7) == 0 ? u + 7 : NULL;
+    size_t hn = host && host < u + n ? strcspn(host, "/") : 0;
+    if (!host || !hn || (!path_ok && host + hn < u + n) ||
+        strcspn(host, " \t?#@") < (size_t) (u + n - host)) {
+        fprintf(err, "durable-gateway: %s\n", why);
+        return false;
+    }
+    free(*keep);
+    *keep = dg_xstrndup(u, n);
+    *v = *keep;
+    return true;
+}
+
 /* The config file, kept for the life of the process (option strings point
  * into it). NULL with a message when it cannot be read or is not an object. */
 static cJSON *load_file(const char *path, FILE *err)
@@ -318,47 +340,14 @@ enum gw_config_result gw_config_load(int argc, char **argv, struct gw_config *ou
                 from_host_json ? "host.json's extensions.durableTask.hubName" : "--task-hub (DG_TASK_HUB)");
         return GW_CONFIG_ERROR;
     }
-    if (out->public_url) {
-        const char *u = out->public_url;
-        size_t n = strlen(u);
-        while (n && u[n - 1] == '/')
-            n--;
-        const char *host = strncmp(u, "https://", 8) == 0  ? u + 8
-                           : strncmp(u, "http://", 7) == 0 ? u + 7
-                                                           : NULL;
-        if (!host || host >= u + n || memchr(host, '/', (size_t) (u + n - host)) ||
-            strcspn(host, " \t?#@") < (size_t) (u + n - host)) {
-            fprintf(err_stream, "durable-gateway: --public-url must be http(s)://host[:port] with no path\n");
-            return GW_CONFIG_ERROR;
-        }
-        free(g_public_url);
-        g_public_url = dg_xstrndup(u, n);
-        out->public_url = g_public_url;
-    }
-    if (out->upstream) {
-        const char *u = out->upstream;
-        size_t n = strlen(u);
-        while (n && u[n - 1] == '/')
-            n--;
-        const char *host = strncmp(u, "https://", 8) == 0  ? u + 8
-                           : strncmp(u, "http://", 7) == 0 ? u + 7
-                                                           : NULL;
-        size_t hn = host ? strcspn(host, "/") : 0;
-        if (!host || !hn || strcspn(host, " \t?#@") < strlen(host)) {
-            fprintf(err_stream,
-                    "durable-gateway: --upstream must be http(s)://host[:port][/path] with no query, "
-                    "user or fragment\n");
-            return GW_CONFIG_ERROR;
-        }
-        free(g_upstream);
-        g_upstream = dg_xstrndup(u, n);
-        out->upstream = g_upstream;
-    }
-    if (!out->tls_cert != !out->tls_key) {
-        fprintf(err_stream, "durable-gateway: --tls-cert and --tls-key go together: pass both (HTTPS) or "
-                            "neither (plain HTTP)\n");
+    if (out->public_url && !base_url(&out->public_url, &g_public_url, false,
+                                     "--public-url must be http(s)://host[:port] with no path", err_stream))
         return GW_CONFIG_ERROR;
-    }
+    if (out->upstream &&
+        !base_url(&out->upstream, &g_upstream, true,
+                  "--upstream must be http(s)://host[:port][/path] with no query, user or fragment",
+                  err_stream))
+        return GW_CONFIG_ERROR;
     if (!out->key_file && !out->no_auth) {
         fprintf(err_stream,
                 "durable-gateway: no keys: pass --key-file FILE (or --no-auth for local development)\n");

@@ -56,6 +56,11 @@ read -r gw_pid gport < <(start_gw "$work/gw.log" --upstream "http://127.0.0.1:$u
 gw="http://127.0.0.1:$gport"
 js() { node -e "const j=JSON.parse(require('fs').readFileSync(0,'utf8')); console.log($1)"; }
 
+for u in "ftp://h" "http://" "http://h?x=1" "http://user@h" "http://a b"; do
+    out=$("$bin" --no-auth --connection-string UseDevelopmentStorage=true --port 0 --upstream "$u" 2>&1); rc=$?
+    check "--upstream '$u' stops the gateway with exit 2 and a message" '[ $rc -eq 2 ] && grep -q -- "--upstream must be" <<<"$out"'
+done
+
 # ---- methods, bodies, odd headers ----
 for m in GET POST PUT PATCH DELETE OPTIONS; do
     out=$(printf 'body-of-%s' "$m" | curl -s -X "$m" --data-binary @- -H 'Content-Type: text/plain' "$gw/echo?x=1&y=%2F")
