@@ -348,6 +348,11 @@ enum gw_config_result gw_config_load(int argc, char **argv, struct gw_config *ou
                   "--upstream must be http(s)://host[:port][/path] with no query, user or fragment",
                   err_stream))
         return GW_CONFIG_ERROR;
+    if (!out->tls_cert != !out->tls_key) {
+        fprintf(err_stream, "durable-gateway: --tls-cert and --tls-key go together: pass both (HTTPS) or "
+                            "neither (plain HTTP)\n");
+        return GW_CONFIG_ERROR;
+    }
     if (!out->key_file && !out->no_auth) {
         fprintf(err_stream,
                 "durable-gateway: no keys: pass --key-file FILE (or --no-auth for local development)\n");

@@ -1223,7 +1223,7 @@ gw_server *gw_server_start(const struct gw_config *cfg, const struct rt_env *env
         wk->loop = dg_loop_create();
         /* External epoll mode: the worker's loop drives the daemon, so a
          * handler, its storage calls and its answer share one thread. */
-        unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+        unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
         flags |= gw_tls_on() ? MHD_USE_TLS : 0; /* with gw_tls_options below */
         /* The connection limits are the gateway's, across all loops
          * (on_connection): each daemon may hold them all, so none stops
