@@ -543,15 +543,18 @@ static enum MHD_Result queue_answer(gw_proxy *p)
     if (!r)
         return MHD_NO;
     const char *connection = head_value(p, "Connection");
+    bool has_id = false; /* the app's own X-Request-Id (often ours, echoed) is passed on, not doubled */
     for (size_t i = 0; i < p->nh; i++) {
         const char *name = p->hv[i].name, *v = p->hv[i].value;
         if (hop_by_hop(name) || strcasecmp(name, "Date") == 0 || (connection && named_in(connection, name)))
             continue;
         if (p->pc->rewrite_links && strcasecmp(name, "Location") == 0)
             v = rewrite_location(p, v);
+        has_id = has_id || strcasecmp(name, "X-Request-Id") == 0;
         MHD_add_response_header(r, name, *v ? v : " ");
     }
-    MHD_add_response_header(r, "X-Request-Id", p->reqid);
+    if (!has_id)
+        MHD_add_response_header(r, "X-Request-Id", p->reqid);
     p->queued = true;
     enum MHD_Result ret = MHD_queue_response(p->conn, (unsigned) p->status, r);
     MHD_destroy_response(r);
