@@ -11,7 +11,14 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 ref="${1:?usage: bench/cost.sh REFERENCE_BINARY [REQUESTS]}"
 n="${2:-5000}"
-command -v valgrind >/dev/null || { echo "cost: valgrind is needed (apt-get install valgrind)"; exit 2; }
+if ! command -v valgrind >/dev/null; then
+    echo "cost: installing valgrind from Debian"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get install -y -q valgrind >/dev/null 2>&1 ||
+        { $sudo apt-get update -q >/dev/null 2>&1 && $sudo apt-get install -y -q valgrind >/dev/null 2>&1; }
+    command -v valgrind >/dev/null || { echo "cost: valgrind could not be installed"; exit 2; }
+fi
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || exit 2
 cmake --build build -j"$(nproc)" --target durable-gateway bench_standin bench_load >/dev/null || exit 2
 work="$(mktemp -d)"
