@@ -36,7 +36,6 @@
 
 #define TOO_BIG "{\"Message\":\"The request body exceeds the gateway's limit of 4 MiB.\"}"
 
-#define HEADERS_MAX 64
 /* A suspended request's socket is watched for a hang-up once it has run this long. */
 #define HUP_WATCH_AFTER_MS 20
 /* The request line and headers: the gateway's cap, checked before anything
@@ -216,7 +215,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 struct header_list {
     dg_arena *a;
     struct rt_param *v;
-    size_t n;
+    size_t n, cap;
 };
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -231,7 +230,7 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 {
     (void) kind;
     struct header_list *h = cls;
-    if (h->n < HEADERS_MAX)
+    if (h->n < h->cap)
         h->v[h->n++] =
             (struct rt_param){dg_arena_strdup(h->a, key), dg_arena_strdup(h->a, value ? value : "")};
     return MHD_YES;
@@ -1028,7 +1027,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         set_shutting_down(&rs, rq->arena);
         return send_response(rq, &rs);
     }
-    struct header_list hl = {rq->arena, dg_arena_alloc(rq->arena, HEADERS_MAX * sizeof *hl.v), 0};
+    /* Every header the client sent (their total is capped by HEADERS_CAP): a
+     * key after the 64th is as good as the first. */
+    int nh = MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL);
+    struct header_list hl = {rq->arena, dg_arena_alloc(rq->arena, (size_t) (nh > 0 ? nh : 1) * sizeof *hl.v),
+                             0, (size_t) (nh > 0 ? nh : 0)};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &hl);
     const char *q = strchr(rq->uri, '?');
     rq->req = (rt_request){
