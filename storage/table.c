@@ -1,6 +1,7 @@
 #include "storage/table.h"
 
 #include "base/json.h"
+#include "base/mem.h"
 #include "base/rand.h"
 #include "base/url.h"
 #include "storage/internal.h"
@@ -196,6 +197,21 @@ dg_err az_table_delete_entity(az_client *c, az_ctx *x, const char *table, const 
     rc = az_call(c, x, &r, &resp);
     az_response_free(&resp);
     return rc;
+}
+
+bool az_cursor_take(struct az_cursor *c, const struct az_page *pg)
+{
+    az_cursor_free(c);
+    c->pk = pg->next_pk ? dg_xstrdup(pg->next_pk) : NULL;
+    c->rk = pg->next_rk ? dg_xstrdup(pg->next_rk) : NULL;
+    return c->pk != NULL;
+}
+
+void az_cursor_free(struct az_cursor *c)
+{
+    free(c->pk);
+    free(c->rk);
+    c->pk = c->rk = NULL;
 }
 
 dg_err az_table_query(az_client *c, az_ctx *x, const char *table, const struct az_query *q,

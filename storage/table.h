@@ -46,6 +46,16 @@ struct az_page {
     const char *next_pk, *next_rk; /* NULL on the last page */
 };
 
+/* Where a paged query goes on, copied out of the page's arena so that the
+ * arena can be reset between pages: az_cursor_take after each page, its pk
+ * and rk as the next query's next_pk and next_rk, az_cursor_free at the end. */
+struct az_cursor {
+    char *pk, *rk;
+};
+/* Takes pg's continuation into c (freeing the last); false on the last page. */
+bool az_cursor_take(struct az_cursor *c, const struct az_page *pg);
+void az_cursor_free(struct az_cursor *c);
+
 /* One page of a query. Follow next_pk/next_rk for the rest. */
 dg_err az_table_query(az_client *c, az_ctx *x, const char *table, const struct az_query *q,
                       struct az_page *out);

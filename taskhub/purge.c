@@ -199,7 +199,7 @@ static void read_chunk(void *arg)
         w->hist[j->from + i] = (struct inst_rows){NULL, 0, false};
     }
     struct az_query q = {.filter = filter, .select = "PartitionKey,RowKey", .top = 1000};
-    char *npk = NULL, *nrk = NULL;
+    struct az_cursor cur = {0};
     bool ok = filter != NULL;
     while (ok) {
         dg_arena_reset(pa);
@@ -207,8 +207,8 @@ static void read_chunk(void *arg)
         az_ctx_init(&x, pa);
         x.reqid = w->reqid;
         x.deadline_ms = w->call_deadline_ms;
-        q.next_pk = npk;
-        q.next_rk = nrk;
+        q.next_pk = cur.pk;
+        q.next_rk = cur.rk;
         struct az_page pg;
         dg_err rc = az_table_query(w->c, &x, w->history, &q, &pg);
         if (rc == DG_ENOTFOUND) {
@@ -240,15 +240,10 @@ static void read_chunk(void *arg)
                 break;
             }
         }
-        free(npk);
-        free(nrk);
-        npk = pg.next_pk ? dg_xstrdup(pg.next_pk) : NULL;
-        nrk = pg.next_rk ? dg_xstrdup(pg.next_rk) : NULL;
-        if (!npk)
+        if (!az_cursor_take(&cur, &pg))
             break;
     }
-    free(npk);
-    free(nrk);
+    az_cursor_free(&cur);
     for (size_t i = 0; i < m; i++)
         w->hist[j->from + i].known = ok;
     dg_arena_destroy(pa);

@@ -343,18 +343,17 @@ static void count_range(void *arg)
     struct count_job *j = arg;
     dg_arena *pa = dg_arena_create(); /* one page at a time */
     struct az_query aq = {.filter = j->filter, .select = HUB_COUNT_COLUMNS, .top = 1000};
-    const char *table = hub_table_name(pa, j->hub, "Instances");
-    char *npk = NULL, *nrk = NULL; /* copies that outlive a page's arena */
+    struct az_cursor cur = {0};
     size_t plen = j->prefix ? strlen(j->prefix) : 0;
     for (;;) {
         dg_arena_reset(pa);
-        table = hub_table_name(pa, j->hub, "Instances");
+        const char *table = hub_table_name(pa, j->hub, "Instances");
         az_ctx x;
         az_ctx_init(&x, pa);
         x.reqid = j->x->reqid;
         x.deadline_ms = j->x->deadline_ms;
-        aq.next_pk = npk;
-        aq.next_rk = nrk;
+        aq.next_pk = cur.pk;
+        aq.next_rk = cur.rk;
         struct az_page pg;
         j->rc = az_table_query(j->c, &x, table, &aq, &pg);
         if (j->rc == DG_ENOTFOUND)
@@ -369,15 +368,10 @@ static void count_range(void *arg)
                 continue;
             tally(&j->counts, status_name(az_entity_str(&pg.items[i], "RuntimeStatus")), 1);
         }
-        free(npk);
-        free(nrk);
-        npk = pg.next_pk ? dg_xstrdup(pg.next_pk) : NULL;
-        nrk = pg.next_rk ? dg_xstrdup(pg.next_rk) : NULL;
-        if (!npk)
+        if (!az_cursor_take(&cur, &pg))
             break;
     }
-    free(npk);
-    free(nrk);
+    az_cursor_free(&cur);
     dg_arena_destroy(pa);
 }
 
